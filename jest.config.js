@@ -1,0 +1,14 @@
+// ts-jest 29.4 with TypeScript 5.9 (ts-jest does not support TypeScript 7 yet) and jest 29.
+// Everything is CommonJS, so no ESM flags or experimental VM modules are needed.
+/** @type {import('jest').Config} */
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/{runner,modules,semantics}/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
+};
