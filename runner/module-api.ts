@@ -153,6 +153,10 @@ export interface ModuleContext<R extends Probe = Probe> {
    * are taken as they are. Throws a clear error naming the searched places.
    */
   findFile(name: string, kind: 'templates' | 'files' | 'vars'): Promise<string>;
+  /** Evaluate one expression (`result.stdout`, `groups['db'] | length`) to its value. */
+  evaluateExpression(expression: string): Promise<unknown>;
+  /** Load a YAML/JSON vars file on the controller (vault-aware); must be a mapping. */
+  readVarsFile(path: string): Promise<Record<string, unknown>>;
   /** verbose output (shown with -v, -vv, -vvv) */
   log(level: 1 | 2 | 3, message: string): void;
   /** aborted on Ctrl-C: long waits (pause, wait_for, retries) should stop */
