@@ -138,7 +138,7 @@ function parseArgs(argv: string[]): Parsed | 'help' {
     throw new UsageError(`unknown vault action '${action}'`, undefined, `actions: ${ACTIONS.join(', ')}`);
   }
   if (p.help) return 'help';
-  return p as Parsed;
+  return { ...p, action: action as Action } as Parsed;
 }
 
 /** Run one vault command; returns the exit code. Errors are written to io.stderr, never thrown. */
@@ -176,6 +176,10 @@ class VaultCommand {
       case 'edit': return this.edit();
       case 'rekey': return this.rekey();
       case 'encrypt_string': return this.encryptString();
+      default: {
+        const never: never = o.action;
+        throw new UsageError(`unknown vault action '${String(never)}'`);
+      }
     }
   }
 
