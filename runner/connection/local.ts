@@ -1,0 +1,75 @@
+/**
+ * ansible_connection=local: the same persistent-shell protocol as SSH, over a local /bin/sh
+ * child process (or sudo/su in front of it for become).
+ */
+
+import { spawn } from 'child_process';
+import { SessionPool, DEFAULT_MAX_SESSIONS } from './session-pool';
+import { randomPrompt, SessionExecOptions, ShellChannel, ShellSession, shellArgv } from './shell-session';
+import type { BecomeSpec, Connection, ConnExecOptions, RawExecResult } from './types';
+
+/** ConnExecOptions plus the abort signal (Ctrl-C) that types.ts does not carry yet. */
+export type ExtendedExecOptions = ConnExecOptions & SessionExecOptions;
+
+/** Spawn argv as its own process group so a kill reaches everything it started. */
+export function spawnChannel(argv: string[]): ShellChannel {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const closed = new Promise<string>((resolve) => {
+    child.on('error', (e) => resolve(`cannot start ${argv[0]}: ${e.message}`));
+    child.on('close', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit code ${code}`));
+  });
+  let exited = false;
+  void closed.then(() => (exited = true));
+  const killGroup = (sig: NodeJS.Signals): void => {
+    if (exited || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  return {
+    stdin: child.stdin!,
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    // TERM first: `timeout` (own process group) passes it on to the command it runs.
+    kill: () => {
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), 500).unref();
+    },
+    closed,
+  };
+}
+
+export class LocalConnection implements Connection {
+  private readonly pool: SessionPool;
+
+  constructor(readonly name = 'localhost', opts: { maxSessions?: number; startTimeoutMs?: number } = {}) {
+    this.pool = new SessionPool(
+      name,
+      (become: BecomeSpec | undefined) => {
+        const prompt = randomPrompt();
+        return ShellSession.start(spawnChannel(shellArgv(become, prompt)), {
+          host: name,
+          become,
+          prompt,
+          startTimeoutMs: opts.startTimeoutMs,
+        });
+      },
+      opts.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    );
+  }
+
+  /** shells open now (tests) */
+  get sessions(): number {
+    return this.pool.size;
+  }
+
+  exec(cmd: string, opts: ExtendedExecOptions = {}): Promise<RawExecResult> {
+    return this.pool.exec(cmd, opts);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,417 @@
+/**
+ * A persistent POSIX shell driven over any duplex byte stream (a local child's stdio or an ssh2
+ * exec channel). Starting a process or an SSH channel per command costs ~90 ms over SSH; writing
+ * commands into one long-lived `sh` costs a fork (~1-13 ms). This file is the protocol.
+ *
+ * Protocol (all of it built with runner/shell-quote):
+ *  - The shell runs DRIVER: it prints a ready line, then loops `IFS= read -r line; eval "$line"`.
+ *    `read` consumes its input one byte at a time (POSIX requires it not to read past the
+ *    newline on a pipe; verified for dash and bash), so raw bytes for a command's stdin can follow
+ *    the command line in the same stream: `head -c N` (GNU) reads exactly N bytes of them.
+ *  - Every command is ONE line: newlines inside quoted values become '"$__nl"'.
+ *  - Each command gets a fresh random token; before it runs, `<tok>s` is printed on stdout and
+ *    stderr; after it, `<tok>e<rc>;` on stdout and `<tok>e` on stderr. Output is what lies
+ *    between the markers, byte for byte (binary, no trailing newline, anything). Stray output
+ *    (a background job of an earlier command) before the start marker is dropped. The token is
+ *    never in the command's argv or environment (the line variable is unset in the subshell), so
+ *    a command cannot print it.
+ *  - The command runs in a subshell: cwd/env do not leak; `exit` ends only the subshell; stdin
+ *    is /dev/null unless given; with stdin the rest of the N bytes is drained even when the
+ *    command does not read it all, so data can never be taken for the next command line.
+ *  - timeoutMs: coreutils `timeout` kills the command's whole process group; the session lives
+ *    on. A controller-side backstop kills the session if even that does not return.
+ */
+
+import { randomBytes } from 'crypto';
+import type { Readable, Writable } from 'stream';
+import { InterruptedError, ModuleFailure } from '../errors';
+import type { ExecOptions } from '../module-api';
+import { quote } from '../shell-quote';
+import { BecomeError, CommandTimeoutError, SessionDiedError } from './errors';
+import type { BecomeSpec, RawExecResult } from './types';
+
+/** Exec options the connections understand beyond module-api's ExecOptions. */
+export interface SessionExecOptions extends ExecOptions {
+  /** Ctrl-C: aborting kills the command (and the shell it ran in) and rejects with InterruptedError */
+  signal?: AbortSignal;
+}
+
+/** The byte streams of a started shell process/channel. */
+export interface ShellChannel {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** end the process/channel now (and whatever runs in it, as far as the transport allows) */
+  kill(): void;
+  /** resolves when the process/channel has ended, with a reason ("exit code 1", "signal KILL") */
+  closed: Promise<string>;
+}
+
+/** What the persistent shell runs. It contains no secret and no marker (it is visible in `ps`). */
+export const DRIVER = `__nl='\n'; printf 'tsplay-ready %s\\n' "$$"; while IFS= read -r __s; do eval "$__s"; done`;
+
+const READY_RE = /tsplay-ready (\d+)\n/;
+
+/** Quote a value for a one-line command: newlines are spliced in from $__nl. */
+export function lineQuote(value: string): string {
+  return quote(value).replace(/\n/g, `'"$__nl"'`);
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * argv that starts the persistent shell, as the login user or through sudo/su.
+ * `prompt` is the random sudo prompt the session watches for before it sends the password.
+ */
+export function shellArgv(become: BecomeSpec | undefined, prompt: string): string[] {
+  const driver = ['/bin/sh', '-c', DRIVER];
+  if (!become) return driver;
+  const flags = become.flags ? become.flags.split(/\s+/).filter(Boolean) : [];
+  if (become.method === 'sudo') {
+    // Without a password, -n makes sudo fail at once ("a password is required") instead of
+    // waiting for a password nobody will type.
+    const auth = become.password !== undefined ? ['-S', '-p', prompt] : ['-n'];
+    return ['sudo', ...auth, '-H', ...flags, '-u', become.user, '--', ...driver];
+  }
+  // su reads the password through PAM from stdin when it is not a terminal; -s because the
+  // target may have a nologin shell (service users).
+  return ['su', '-l', ...flags, '-s', '/bin/sh', '-c', DRIVER, become.user];
+}
+
+/** The same as one shell command line (for an SSH exec request). */
+export function shellCommand(become: BecomeSpec | undefined, prompt: string): string {
+  return 'exec ' + shellArgv(become, prompt).map((a) => quote(a)).join(' ');
+}
+
+export function randomPrompt(): string {
+  return `[tsplay-sudo-${randomBytes(8).toString('hex')}] `;
+}
+
+interface Pending {
+  resolve(r: RawExecResult): void;
+  reject(e: Error): void;
+  out: Framer;
+  err: Framer;
+}
+
+/**
+ * Collects one command's output from one stream: drops bytes up to the start marker, keeps bytes
+ * up to the end marker (searching only the new data plus a marker-sized overlap, so 100 MiB of
+ * output costs one pass), then (stdout only) reads `<rc>;`.
+ */
+class Framer {
+  private phase: 'pre' | 'body' | 'rc' | 'done' = 'pre';
+  private carry: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private rcText = '';
+  rc = -1;
+
+  constructor(private readonly start: Buffer, private readonly end: Buffer, private readonly wantRc: boolean, private readonly onDone: () => void) {}
+
+  get done(): boolean {
+    return this.phase === 'done';
+  }
+
+  output(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
+  /** bytes received so far (for the partial output of a killed command) */
+  partial(): Buffer {
+    return Buffer.concat([...this.chunks, this.phase === 'body' ? this.carry : Buffer.alloc(0)]);
+  }
+
+  feed(chunk: Buffer): void {
+    let data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = Buffer.alloc(0);
+    while (data.length && this.phase !== 'done') {
+      if (this.phase === 'pre') {
+        const i = data.indexOf(this.start);
+        if (i < 0) {
+          this.carry = data.subarray(Math.max(0, data.length - this.start.length + 1));
+          return;
+        }
+        data = data.subarray(i + this.start.length);
+        this.phase = 'body';
+      } else if (this.phase === 'body') {
+        const i = data.indexOf(this.end);
+        if (i < 0) {
+          const keep = Math.min(data.length, this.end.length - 1);
+          if (data.length > keep) this.chunks.push(Buffer.from(data.subarray(0, data.length - keep)));
+          this.carry = Buffer.from(data.subarray(data.length - keep));
+          return;
+        }
+        if (i > 0) this.chunks.push(Buffer.from(data.subarray(0, i)));
+        data = data.subarray(i + this.end.length);
+        if (this.wantRc) this.phase = 'rc';
+        else {
+          this.phase = 'done';
+          this.onDone();
+        }
+      } else if (this.phase === 'rc') {
+        const i = data.indexOf(0x3b); // ';'
+        if (i < 0) {
+          this.rcText += data.toString('latin1');
+          return;
+        }
+        this.rcText += data.subarray(0, i).toString('latin1');
+        this.rc = Number.parseInt(this.rcText, 10);
+        this.phase = 'done';
+        this.onDone();
+      }
+    }
+  }
+}
+
+export interface SessionStartOptions {
+  /** host name for messages */
+  host: string;
+  become?: BecomeSpec;
+  /** the sudo prompt passed in argv (see shellArgv) */
+  prompt: string;
+  /** give up on sudo/su/the shell after this long */
+  startTimeoutMs?: number;
+}
+
+/** Last lines of some stderr for an error message; never contains what we wrote to stdin. */
+function tail(buf: Buffer | string, n = 5): string {
+  const text = typeof buf === 'string' ? buf : buf.toString('utf8');
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+export class ShellSession {
+  private pending: Pending | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private deadReason: string | null = null;
+  /** pid of the shell on the host (for diagnostics) */
+  pid = 0;
+
+  private constructor(private readonly channel: ShellChannel, readonly host: string, readonly becomeKey: string) {
+    channel.stdout.on('data', (c: Buffer) => this.pending?.out.feed(c));
+    channel.stderr.on('data', (c: Buffer) => this.pending?.err.feed(c));
+    // A write to a shell that just died raises EPIPE on the stream: the close handler reports it.
+    channel.stdin.on('error', () => undefined);
+    void channel.closed.then((reason) => this.onClosed(reason));
+  }
+
+  get alive(): boolean {
+    return this.deadReason === null;
+  }
+
+  get busy(): boolean {
+    return this.pending !== null;
+  }
+
+  /** Start the shell on an opened channel: feed the become password if asked, wait for the ready line. */
+  static async start(channel: ShellChannel, opts: SessionStartOptions): Promise<ShellSession> {
+    const { host, become, prompt } = opts;
+    const method = become?.method ?? 'sh';
+    let out = '';
+    let err = '';
+    let prompts = 0;
+    const becomeKey = become ? `${become.method}:${become.user}` : '';
+    channel.stdin.on('error', () => undefined);
+    const pid = await new Promise<number>((resolve, reject) => {
+      let finished = false;
+      const finish = (e: Error | null, pidValue = 0): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        channel.stdout.off('data', onOut);
+        channel.stderr.off('data', onErr);
+        if (e) {
+          channel.kill();
+          reject(e);
+        } else resolve(pidValue);
+      };
+      const isPrompt = (): boolean => {
+        if (!become || become.method === 'sudo') return err.split(prompt).length - 1 > prompts;
+        // su's PAM prompt ("Password: ", localized variants end the same way)
+        return (err.match(/[Pp]assword: ?$/gm)?.length ?? 0) + (out.match(/[Pp]assword: ?$/gm)?.length ?? 0) > prompts;
+      };
+      const checkPrompt = (): void => {
+        if (!become || !isPrompt()) return;
+        prompts++;
+        if (become.password === undefined) {
+          finish(new BecomeError(`${host}: ${method}: a password is required (set the become password)`));
+        } else if (prompts > 1) {
+          finish(new BecomeError(`${host}: incorrect ${method} password for becoming ${become.user}`));
+        } else {
+          channel.stdin.write(become.password + '\n');
+        }
+      };
+      const onOut = (c: Buffer): void => {
+        out += c.toString('utf8');
+        const m = READY_RE.exec(out);
+        if (m) finish(null, Number(m[1]));
+        else checkPrompt();
+      };
+      const onErr = (c: Buffer): void => {
+        err += c.toString('utf8');
+        checkPrompt();
+      };
+      channel.stdout.on('data', onOut);
+      channel.stderr.on('data', onErr);
+      const timer = setTimeout(() => {
+        finish(
+          become
+            ? new BecomeError(`${host}: ${method} to ${become.user} did not give a shell within ${opts.startTimeoutMs} ms${err ? `: ${tail(err.split(prompt).join(''))}` : ''}`)
+            : new SessionDiedError(`${host}: the remote shell did not start within ${opts.startTimeoutMs} ms`),
+        );
+      }, opts.startTimeoutMs ?? 20_000);
+      void channel.closed.then((reason) => {
+        const text = tail(err.split(prompt).join(''));
+        if (!become) {
+          finish(new SessionDiedError(`${host}: the shell exited before it was ready (${reason})${text ? `: ${text}` : ''}`, { stderr: text }));
+        } else if (/password is required/.test(err)) {
+          finish(new BecomeError(`${host}: sudo: a password is required to become ${become.user} (set the become password)`, { stderr: text }));
+        } else if (/incorrect password|Sorry, try again|Authentication failure/i.test(err)) {
+          finish(new BecomeError(`${host}: incorrect ${method} password for becoming ${become.user}`, { stderr: text }));
+        } else {
+          finish(new BecomeError(`${host}: ${method} to ${become.user} failed (${reason})${text ? `: ${text}` : ''}`, { stderr: text }));
+        }
+      });
+    });
+    const s = new ShellSession(channel, host, becomeKey);
+    s.pid = pid;
+    return s;
+  }
+
+  /** Run one command; commands on one session run one after the other. */
+  run(cmd: string, opts: SessionExecOptions = {}): Promise<RawExecResult> {
+    const p = this.queue.then(() => this.runNow(cmd, opts));
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private runNow(cmd: string, opts: SessionExecOptions): Promise<RawExecResult> {
+    if (this.deadReason !== null) {
+      return Promise.reject(new SessionDiedError(`${this.host}: the shell session is closed (${this.deadReason})`));
+    }
+    if (opts.signal?.aborted) return Promise.reject(new InterruptedError());
+    const line = buildCommandLine(cmd, opts);
+    const started = Date.now();
+    return new Promise<RawExecResult>((resolve, reject) => {
+      let backstop: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      const cleanup = (): void => {
+        if (backstop) clearTimeout(backstop);
+        if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+        this.pending = null;
+      };
+      const maybeDone = (): void => {
+        if (!this.pending || !this.pending.out.done || !this.pending.err.done) return;
+        const result = { rc: this.pending.out.rc, stdout: this.pending.out.output(), stderr: this.pending.err.output() };
+        cleanup();
+        // `timeout` exits 124 (TERM worked) or 137 (it had to KILL); check the clock as well so
+        // a command that merely exits 124 by itself is not called a timeout.
+        if (opts.timeoutMs !== undefined && (result.rc === 124 || result.rc === 137) && Date.now() - started >= opts.timeoutMs - 20) {
+          reject(timeoutError(this.host, cmd, opts.timeoutMs, result));
+        } else resolve(result);
+      };
+      this.pending = {
+        resolve,
+        reject: (e: Error) => {
+          cleanup();
+          reject(e);
+        },
+        out: new Framer(line.start, line.endOut, true, maybeDone),
+        err: new Framer(line.start, line.endErr, false, maybeDone),
+      };
+      if (opts.timeoutMs !== undefined) {
+        backstop = setTimeout(() => {
+          const p = this.pending;
+          if (!p) return;
+          const partial = { rc: -1, stdout: p.out.partial(), stderr: p.err.partial() };
+          this.kill('the command did not return after its timeout');
+          p.reject(timeoutError(this.host, cmd, opts.timeoutMs!, partial));
+        }, opts.timeoutMs + 3000);
+      }
+      if (opts.signal) {
+        onAbort = () => {
+          const p = this.pending;
+          this.kill('interrupted');
+          p?.reject(new InterruptedError());
+        };
+        opts.signal.addEventListener('abort', onAbort, { once: true });
+      }
+      this.channel.stdin.write(line.text);
+      if (line.data) this.channel.stdin.write(line.data);
+    });
+  }
+
+  private onClosed(reason: string): void {
+    if (this.deadReason === null) this.deadReason = reason;
+    const p = this.pending;
+    if (p) {
+      const stderr = p.err.partial().toString('utf8');
+      p.reject(
+        new SessionDiedError(`${this.host}: the shell running the command died (${this.deadReason}); the command's outcome is unknown`, {
+          rc: -1,
+          stdout: p.out.partial().toString('utf8'),
+          stderr,
+        }),
+      );
+    }
+  }
+
+  private kill(reason: string): void {
+    if (this.deadReason === null) this.deadReason = reason;
+    this.channel.kill();
+  }
+
+  /** End the shell: EOF on its stdin ends the read loop; kill if it does not go within 2 s. */
+  async close(): Promise<void> {
+    if (this.deadReason === null) this.deadReason = 'closed';
+    this.channel.stdin.end();
+    const t = setTimeout(() => this.channel.kill(), 2000);
+    await this.channel.closed;
+    clearTimeout(t);
+  }
+}
+
+function timeoutError(host: string, cmd: string, timeoutMs: number, r: RawExecResult): CommandTimeoutError {
+  return new CommandTimeoutError(`${host}: command timed out after ${timeoutMs} ms and was killed`, {
+    rc: r.rc,
+    stdout: r.stdout.toString('utf8'),
+    stderr: r.stderr.toString('utf8'),
+    cmd,
+    timeout: true,
+  });
+}
+
+interface CommandLine {
+  text: string;
+  data?: Buffer;
+  start: Buffer;
+  endOut: Buffer;
+  endErr: Buffer;
+}
+
+/** The one line written for a command (plus its stdin bytes). Exported for tests. */
+export function buildCommandLine(cmd: string, opts: ExecOptions): CommandLine {
+  const tok = `tsplay${randomBytes(16).toString('hex')}`;
+  const start = `${tok}s`;
+  const end = `${tok}e`;
+  const inner: string[] = ['unset __s'];
+  if (opts.cwd !== undefined) inner.push(`cd ${lineQuote(opts.cwd)} || exit 1`);
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (!ENV_NAME.test(k)) throw new ModuleFailure(`invalid environment variable name ${JSON.stringify(k)}`);
+    inner.push(`export ${k}=${lineQuote(v)}`);
+  }
+  if (opts.timeoutMs !== undefined) {
+    const secs = Math.max(0.001, opts.timeoutMs / 1000).toFixed(3);
+    // timeout puts the command in its own process group and kills all of it; -k: KILL 2 s later
+    // if TERM was ignored.
+    inner.push(`exec timeout -k 2 ${secs} /bin/sh -c "$__c"`);
+  } else inner.push('eval "$__c"');
+  const sub = `( ${inner.join('; ')} )`;
+  let data: Buffer | undefined;
+  let run: string;
+  if (opts.stdin !== undefined) {
+    data = typeof opts.stdin === 'string' ? Buffer.from(opts.stdin, 'utf8') : opts.stdin;
+    run = `head -c ${data.length} | { ${sub}; __r=$?; cat >/dev/null; exit "$__r"; }`;
+  } else run = `${sub} </dev/null`;
+  const text = `__c=${lineQuote(cmd)}; printf %s ${start}; printf %s ${start} >&2; ${run}; printf '%s%d;' ${end} "$?"; printf %s ${end} >&2\n`;
+  return { text, data, start: Buffer.from(start), endOut: Buffer.from(end), endErr: Buffer.from(end) };
+}
