@@ -8,11 +8,33 @@ import type { TsplayModule } from '../runner/module-api';
 // Engine modules
 
 // HA modules (issue 4)
+import archive from './archive';
+import fileOwner from './file-owner';
+import group from './group';
+import ntpCheck from './ntp-check';
+import packageModule from './package';
+import portCheck from './port-check';
+import postgresBackup from './postgres_backup';
+import service from './service';
+import systemdUnit from './systemd_unit';
+import uri from './uri';
+import user from './user';
 
 export const MODULES: TsplayModule[] = [
   // Engine modules
 
   // HA modules (issue 4)
+  archive,
+  fileOwner,
+  group,
+  ntpCheck,
+  packageModule,
+  portCheck,
+  postgresBackup,
+  service,
+  systemdUnit,
+  uri,
+  user,
 ];
 
 /** Collection prefixes an Ansible playbook may use in front of a module name. */

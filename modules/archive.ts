@@ -1,0 +1,114 @@
+/**
+ * archive: back up a path on the host into a timestamped tar.gz ("back up your HAProxy
+ * configuration from /etc/haproxy before making any changes").
+ *
+ * Arguments:
+ *   path        absolute path of the file or directory to back up
+ *   dest_dir    where the archive goes (default /var/backups/tsplay; created 0700 if missing)
+ *   name        file name prefix (default: the last component of path, e.g. "haproxy")
+ *   missing_ok  a missing path skips the task instead of failing it (default false)
+ *
+ * Creates dest_dir/<name>-YYYYMMDD-HHMMSS.tar.gz (host's local time; "-1", "-2"... appended if
+ * that name exists) with `tar -czf`, entries relative to the parent of path. The archive is
+ * private (umask 077): backups hold configuration secrets. tar's rc 1 ("file changed as we
+ * read it") is accepted with a warning in the result; other errors fail and remove the partial
+ * archive.
+ *
+ * A backup is always a change: every run makes a new archive.
+ *
+ * Example:
+ *   - name: keep the current HAProxy configuration
+ *     archive: { path: /etc/haproxy, dest_dir: /var/backups/tsplay }
+ *
+ * Check mode: checks that path exists; the task is reported as changed (would create
+ * dest_dir/<name>-<timestamp>.tar.gz) and nothing is written.
+ * Result: { archive: path of the archive, size: bytes }
+ */
+
+import * as path from 'path';
+import { defineModule, lastLines, ModuleFailure, sh, type ModuleContext, type Remote } from '../runner/module-api';
+
+export interface ArchiveArgs {
+  path: string;
+  dest_dir: string;
+  name?: string;
+  missing_ok: boolean;
+}
+
+function parts(p: string): { parent: string; base: string } {
+  const clean = path.posix.normalize(p).replace(/\/+$/, '') || '/';
+  if (clean === '/') return { parent: '/', base: '.' };
+  return { parent: path.posix.dirname(clean), base: path.posix.basename(clean) };
+}
+
+function prefixOf(a: ArchiveArgs): string {
+  return a.name ?? (parts(a.path).base === '.' ? 'root' : parts(a.path).base);
+}
+
+/** The one command: pick a free timestamped name, tar into it, print its size, tar's rc and its path. */
+export function archiveCommand(a: ArchiveArgs): string {
+  const { parent, base } = parts(a.path);
+  const stem = sh`${a.dest_dir}/${prefixOf(a)}`;
+  return [
+    'umask 077',
+    sh`mkdir -p -- ${a.dest_dir}`,
+    'ts=$(date +%Y%m%d-%H%M%S)',
+    `f=${stem}-"$ts".tar.gz`,
+    'n=1',
+    `while [ -e "$f" ]; do f=${stem}-"$ts"-"$n".tar.gz; n=$((n + 1)); done`,
+    sh`tar -czf "$f" -C ${parent} -- ${base}`,
+    'rc=$?',
+    // rc 1: some file changed while being read; the archive is still complete enough to keep
+    'if [ "$rc" -gt 1 ]; then rm -f -- "$f"; exit "$rc"; fi',
+    // the path last and unterminated: it may itself contain newlines
+    `printf 'size %s\\ntarrc %s\\narchive %s' "$(wc -c < "$f" | tr -d ' ')" "$rc" "$f"`,
+  ].join('\n');
+}
+
+export default defineModule<ArchiveArgs>({
+  name: 'archive',
+  description: 'Back up a path into dest_dir/<name>-YYYYMMDD-HHMMSS.tar.gz (always a change)',
+  example: ['- name: keep the current HAProxy configuration', '  archive:', '    path: /etc/haproxy', '    dest_dir: /var/backups/tsplay'].join('\n'),
+  checkMode: 'Checks that path exists and reports the archive it would create (changed); writes nothing.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path'],
+    properties: {
+      path: { type: 'string', pattern: '^/', description: 'absolute path of the file or directory to back up' },
+      dest_dir: { type: 'string', pattern: '^/', default: '/var/backups/tsplay', description: 'directory for the archive (created 0700 if missing)' },
+      name: { type: 'string', pattern: '^[^/]+$', description: 'archive name prefix (default: last component of path)' },
+      missing_ok: { type: 'boolean', default: false, description: 'skip instead of failing when path does not exist' },
+    },
+  },
+
+  async plan(a, ctx) {
+    const [st] = await ctx.remote.stat([a.path]);
+    if (!st.exists) {
+      if (a.missing_ok) return { changes: [], skipped: true, msg: `${a.path} does not exist: nothing to back up` };
+      throw new ModuleFailure(`${a.path} does not exist: nothing to back up (set missing_ok: true to skip)`, { path: a.path });
+    }
+    const target = `${a.dest_dir.replace(/\/+$/, '')}/${prefixOf(a)}-YYYYMMDD-HHMMSS.tar.gz`;
+    return {
+      changes: [{ kind: 'exec', summary: `archive ${a.path} to ${target}`, command: archiveCommand(a) }],
+      msg: ctx.check ? `would create ${target}` : undefined,
+    };
+  },
+
+  async apply(a, plan, ctx: ModuleContext<Remote>) {
+    const c = plan.changes[0];
+    if (c.kind !== 'exec') return;
+    const r = await ctx.remote.exec(c.command);
+    if (r.rc !== 0) throw new ModuleFailure(`archive ${a.path} failed (rc=${r.rc}): ${lastLines(r.stderr, 5)}`, { rc: r.rc, stderr: r.stderr });
+    const out: Record<string, string> = {};
+    const at = r.stdout.indexOf('\narchive ');
+    for (const line of r.stdout.slice(0, at).split('\n')) {
+      const i = line.indexOf(' ');
+      if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+    }
+    out.archive = r.stdout.slice(at + '\narchive '.length);
+    const result: Record<string, unknown> = { archive: out.archive, size: Number(out.size), msg: `created ${out.archive}` };
+    if (out.tarrc === '1') result.warning = `some files changed while they were archived: ${lastLines(r.stderr, 3)}`;
+    return result;
+  },
+});

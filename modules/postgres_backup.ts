@@ -1,0 +1,138 @@
+/**
+ * postgres_backup: take a PostgreSQL backup on the host before HA changes ("back up your
+ * database before starting any HA configuration step").
+ *
+ * Arguments:
+ *   method        pg_dumpall (default: SQL of every database and the roles, gzipped) |
+ *                 pg_basebackup (physical copy, tar format, WAL fetched, gzipped; one
+ *                 tablespace only, since it streams to stdout)
+ *   dest_dir      directory for the backup (default /var/backups/tsplay; created 0700)
+ *   label         file name prefix and pg_basebackup label (default "postgres")
+ *   port          server port (default 5432)
+ *   host          server host or socket directory (default: libpq's local socket)
+ *   os_user       OS user the tools run as (default postgres), through `runuser -u USER --`
+ *                 (or directly when the task already runs as that user)
+ *   bin_dir       directory of the PostgreSQL binaries when they are not in PATH
+ *                 (RHEL PGDG: /usr/pgsql-16/bin)
+ *   skip_if_down  no server answering pg_isready skips the task with a message instead of
+ *                 failing it (default true: a fresh host has nothing to back up)
+ *
+ * Creates dest_dir/<label>-YYYYMMDD-HHMMSS.sql.gz (pg_dumpall) or
+ * dest_dir/<label>-YYYYMMDD-HHMMSS.basebackup.tar.gz (pg_basebackup). The file is written by
+ * the task's user (root), private (umask 077); the exit status of both the dump tool and gzip is
+ * checked, and a failure removes the partial file. Always a change when the server is up.
+ *
+ * Example:
+ *   - name: back up the database before configuring HA
+ *     postgres_backup: { method: pg_dumpall, dest_dir: /var/backups/tsplay, port: 5432 }
+ *
+ * Check mode: pg_isready runs; the task reports the backup it would take (changed) or the skip.
+ * Result: { backup: path, size: bytes, method }
+ */
+
+import { defineModule, lastLines, ModuleFailure, raw, sh, type ModuleContext, type Remote } from '../runner/module-api';
+
+export interface PostgresBackupArgs {
+  method: 'pg_dumpall' | 'pg_basebackup';
+  dest_dir: string;
+  label: string;
+  port: number;
+  host?: string;
+  os_user: string;
+  bin_dir?: string;
+  skip_if_down: boolean;
+}
+
+function tool(a: PostgresBackupArgs, name: string): string {
+  return a.bin_dir ? sh`${`${a.bin_dir.replace(/\/+$/, '')}/${name}`}` : name;
+}
+
+function conn(a: PostgresBackupArgs): string {
+  return a.host !== undefined ? sh`-p ${a.port} -h ${a.host}` : sh`-p ${a.port}`;
+}
+
+export function isReadyCommand(a: PostgresBackupArgs): string {
+  return `${tool(a, 'pg_isready')} ${conn(a)}`;
+}
+
+/** pg_isready's exit codes. */
+const READY: Record<number, string> = { 0: 'accepting connections', 1: 'rejecting connections (starting up?)', 2: 'no response', 3: 'no attempt (bad connection parameters)' };
+
+export function backupCommand(a: PostgresBackupArgs): string {
+  const dump =
+    a.method === 'pg_dumpall'
+      ? `${tool(a, 'pg_dumpall')} ${conn(a)}`
+      : `${tool(a, 'pg_basebackup')} ${conn(a)} ${sh`-D - -F tar -X fetch -c fast -l ${a.label}`}`;
+  const ext = a.method === 'pg_dumpall' ? 'sql.gz' : 'basebackup.tar.gz';
+  // as the OS user: runuser when we are root, directly when we already are that user
+  const runAs = sh`if [ "$(id -un)" = ${a.os_user} ]; then ${raw(dump)}; else runuser -u ${a.os_user} -- ${raw(dump)}; fi`;
+  return [
+    'umask 077',
+    sh`mkdir -p -- ${a.dest_dir}`,
+    `f=${sh`${a.dest_dir}/${a.label}`}-$(date +%Y%m%d-%H%M%S).${ext}`,
+    'n=1',
+    `while [ -e "$f" ]; do f=${sh`${a.dest_dir}/${a.label}`}-$(date +%Y%m%d-%H%M%S)-"$n".${ext}; n=$((n + 1)); done`,
+    // both exit statuses come out on fd 3: a pipe in sh only reports its last command's
+    `st=$( { { ${runAs}; echo "dump=$?" >&3; } | { gzip -c > "$f"; echo "gzip=$?" >&3; }; } 3>&1 )`,
+    'case "$st" in *dump=0*) ;; *) rm -f -- "$f"; echo "the backup tool failed ($(echo $st))" >&2; exit 1 ;; esac',
+    'case "$st" in *gzip=0*) ;; *) rm -f -- "$f"; echo "gzip failed ($(echo $st))" >&2; exit 1 ;; esac',
+    `printf 'size %s\\nbackup %s' "$(wc -c < "$f" | tr -d ' ')" "$f"`,
+  ].join('\n');
+}
+
+export default defineModule<PostgresBackupArgs>({
+  name: 'postgres_backup',
+  description: 'Back up PostgreSQL (pg_dumpall or pg_basebackup) into a timestamped file; skips when no server answers',
+  example: [
+    '- name: back up the database before configuring HA',
+    '  postgres_backup:',
+    '    method: pg_dumpall',
+    '    dest_dir: /var/backups/tsplay',
+    '    port: 5432',
+  ].join('\n'),
+  checkMode: 'Runs pg_isready; reports the backup it would take (changed) or that it would skip; writes nothing.',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      method: { type: 'string', enum: ['pg_dumpall', 'pg_basebackup'], default: 'pg_dumpall', description: 'pg_dumpall (logical, SQL) or pg_basebackup (physical, tar)' },
+      dest_dir: { type: 'string', pattern: '^/', default: '/var/backups/tsplay', description: 'directory for the backup file (created 0700)' },
+      label: { type: 'string', pattern: '^[^/]+$', default: 'postgres', description: 'file name prefix (and pg_basebackup label)' },
+      port: { type: 'integer', minimum: 1, maximum: 65535, default: 5432, description: 'server port' },
+      host: { type: 'string', minLength: 1, description: 'server host or socket directory (default: local socket)' },
+      os_user: { type: 'string', minLength: 1, default: 'postgres', description: 'OS user the PostgreSQL tools run as' },
+      bin_dir: { type: 'string', pattern: '^/', description: 'directory of the PostgreSQL binaries when not in PATH' },
+      skip_if_down: { type: 'boolean', default: true, description: 'skip (instead of failing) when no server answers pg_isready' },
+    },
+  },
+
+  async plan(a, ctx) {
+    const r = await ctx.remote.query(isReadyCommand(a));
+    if (r.rc === 127) throw new ModuleFailure(`postgres_backup: pg_isready not found on ${ctx.host}${a.bin_dir ? ` in ${a.bin_dir}` : ' (set bin_dir?)'}`, { rc: r.rc });
+    if (r.rc !== 0) {
+      const state = READY[r.rc] ?? `rc ${r.rc}`;
+      const where = `${a.host ?? 'local socket'}, port ${a.port}`;
+      if (a.skip_if_down && (r.rc === 1 || r.rc === 2)) {
+        return { changes: [], skipped: true, msg: `no PostgreSQL server answers on ${where} (pg_isready: ${state}): backup skipped` };
+      }
+      throw new ModuleFailure(`postgres_backup: no PostgreSQL server answers on ${where} (pg_isready: ${state})`, { rc: r.rc, stdout: r.stdout });
+    }
+    const ext = a.method === 'pg_dumpall' ? 'sql.gz' : 'basebackup.tar.gz';
+    const target = `${a.dest_dir.replace(/\/+$/, '')}/${a.label}-YYYYMMDD-HHMMSS.${ext}`;
+    return {
+      changes: [{ kind: 'exec', summary: `${a.method} to ${target}`, command: backupCommand(a) }],
+      msg: ctx.check ? `would write ${target}` : undefined,
+    };
+  },
+
+  async apply(a, plan, ctx: ModuleContext<Remote>) {
+    const c = plan.changes[0];
+    if (c.kind !== 'exec') return;
+    const r = await ctx.remote.exec(c.command);
+    if (r.rc !== 0) throw new ModuleFailure(`${a.method} failed (rc=${r.rc}): ${lastLines(r.stderr, 5)}`, { rc: r.rc, stderr: r.stderr });
+    const at = r.stdout.indexOf('\nbackup ');
+    const size = Number(r.stdout.slice(0, at).replace(/^size /, ''));
+    const backup = r.stdout.slice(at + '\nbackup '.length);
+    return { backup, size, method: a.method, msg: `${a.method}: ${backup} (${size} bytes)` };
+  },
+});

@@ -1,0 +1,237 @@
+/**
+ * service: manage a systemd unit (running state, enablement, masking).
+ *
+ * Arguments:
+ *   name           unit name (`nginx`, `patroni.service`, `postgresql@15-main`)
+ *   state          started | stopped | restarted | reloaded
+ *   enabled        start at boot (true) or not (false)
+ *   masked         mask (true) or unmask (false) the unit
+ *   daemon_reload  run `systemctl daemon-reload` first when systemd says the unit's files changed
+ *
+ * One `systemctl show` query gathers everything; the task changes only what differs, and says
+ * so ("start nginx", "disable nginx"). started/stopped/enabled/masked are idempotent;
+ * restarted/reloaded always change. A unit that fails to start fails the task with the last
+ * lines of its journal.
+ *
+ * Example:
+ *   - name: nginx must not run on the slave app node
+ *     service: { name: nginx, state: stopped, enabled: false }
+ *
+ * Check mode: the query runs, nothing changes; the task reports what it would change. A unit
+ * that does not exist yet is assumed to be created by an earlier task (reported in msg), so a
+ * dry run of a fresh deployment shows the whole plan instead of stopping at the first service.
+ *
+ * Result: { name, state, enabled, status: { LoadState, ActiveState, SubState, UnitFileState, ... } }
+ */
+
+import { defineModule, lastLines, ModuleFailure, sh, type Change, type ModuleContext, type Probe, type Remote } from '../runner/module-api';
+
+export interface ServiceArgs {
+  name: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean;
+  masked?: boolean;
+  daemon_reload: boolean;
+}
+
+const PROPS = ['Id', 'LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'NeedDaemonReload', 'CanReload', 'MainPID', 'FragmentPath', 'Description'];
+
+/** Unit file states that count as "enabled" for `enabled: true`. */
+const ENABLED = new Set(['enabled', 'enabled-runtime', 'alias', 'indirect', 'linked', 'linked-runtime']);
+/** States that have no [Install] section: enabling is meaningless, disabling impossible. */
+const STATIC = new Set(['static', 'generated', 'transient']);
+const RUNNING = new Set(['active', 'reloading', 'refreshing']);
+
+type Status = Record<string, string>;
+
+function parseShow(stdout: string): Status {
+  const s: Status = {};
+  for (const line of stdout.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) s[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return s;
+}
+
+async function showUnit(remote: Probe, name: string): Promise<Status> {
+  const r = await remote.query(sh`systemctl show -p ${PROPS.join(',')} -- ${name}`);
+  if (r.rc === 127) throw new ModuleFailure('systemctl not found: the service module needs systemd on the host', { rc: r.rc, stderr: r.stderr });
+  if (r.rc !== 0) {
+    throw new ModuleFailure(`cannot query unit ${name}: ${lastLines(r.stderr || r.stdout, 3)}`, { rc: r.rc, stdout: r.stdout, stderr: r.stderr });
+  }
+  return parseShow(r.stdout);
+}
+
+function isEnabled(s: Status): boolean {
+  return ENABLED.has(s.UnitFileState) || STATIC.has(s.UnitFileState);
+}
+
+function resultOf(args: ServiceArgs, s: Status): Record<string, unknown> {
+  return {
+    name: args.name,
+    state: RUNNING.has(s.ActiveState) ? 'started' : 'stopped',
+    enabled: isEnabled(s),
+    status: s,
+  };
+}
+
+interface Planned {
+  changes: Change[];
+  notes: string[];
+}
+
+/** The changes that take the unit from status `s` to what `args` asks for, in a safe order. */
+function changesFor(args: ServiceArgs, s: Status, withReload: boolean): Planned {
+  const { name } = args;
+  const changes: Change[] = [];
+  const notes: string[] = [];
+  const masked = s.UnitFileState === 'masked' || s.LoadState === 'masked';
+  const running = RUNNING.has(s.ActiveState);
+  const exec = (summary: string, command: string, before?: string, after?: string): void => {
+    changes.push({ kind: 'exec', summary, command, diff: before !== undefined ? { path: `unit ${name}`, before: `${before}\n`, after: `${after}\n` } : undefined });
+  };
+
+  if (args.masked === true && (args.state === 'started' || args.state === 'restarted' || args.state === 'reloaded')) {
+    throw new ModuleFailure(`unit ${name}: masked: true contradicts state: ${args.state}`);
+  }
+  if (args.masked === false && masked) exec(`unmask ${name}`, sh`systemctl unmask -- ${name}`, 'masked: yes', 'masked: no');
+  if (withReload) exec('daemon-reload (unit files changed on disk)', 'systemctl daemon-reload');
+
+  if (args.enabled !== undefined && !(args.masked === true)) {
+    const state = s.UnitFileState || '(none)';
+    if (args.enabled && !isEnabled(s)) exec(`enable ${name}`, sh`systemctl enable -- ${name}`, `enabled: ${state}`, 'enabled: enabled');
+    if (!args.enabled && STATIC.has(s.UnitFileState)) {
+      throw new ModuleFailure(`unit ${name} is ${s.UnitFileState}: it cannot be disabled`, { status: s });
+    }
+    if (!args.enabled && ENABLED.has(s.UnitFileState)) exec(`disable ${name}`, sh`systemctl disable -- ${name}`, `enabled: ${state}`, 'enabled: disabled');
+  }
+
+  switch (args.state) {
+    case 'started':
+      if (!running) exec(`start ${name}`, sh`systemctl start -- ${name}`, `state: ${s.ActiveState}`, 'state: active');
+      break;
+    case 'stopped':
+      // "deactivating" is still stopping: `stop` waits for it, which is what the task wants
+      if (running || s.ActiveState === 'activating' || s.ActiveState === 'deactivating') {
+        exec(`stop ${name}`, sh`systemctl stop -- ${name}`, `state: ${s.ActiveState}`, 'state: inactive');
+      }
+      break;
+    case 'restarted':
+      exec(`restart ${name}`, sh`systemctl restart -- ${name}`);
+      break;
+    case 'reloaded':
+      // Ansible's meaning: a unit that is not running is started, not reloaded
+      if (!running) {
+        exec(`start ${name} (was not running)`, sh`systemctl start -- ${name}`, `state: ${s.ActiveState}`, 'state: active');
+      } else if (s.CanReload === 'no') {
+        throw new ModuleFailure(`unit ${name} cannot reload (CanReload=no)`, { status: s });
+      } else {
+        exec(`reload ${name}`, sh`systemctl reload -- ${name}`);
+      }
+      break;
+    default:
+      break;
+  }
+
+  if (args.masked === true && !masked) exec(`mask ${name}`, sh`systemctl mask -- ${name}`, 'masked: no', 'masked: yes');
+  if (args.masked === true && args.enabled === true) notes.push('enabled: true is ignored for a masked unit');
+  return { changes, notes };
+}
+
+const START_LIKE = /^(start|restart|reload) /;
+
+async function journalTail(remote: Probe, name: string): Promise<string> {
+  const j = await remote.query(sh`journalctl -u ${name} -n 20 --no-pager`);
+  return (j.stdout || j.stderr).trimEnd();
+}
+
+export default defineModule<ServiceArgs>({
+  name: 'service',
+  description: 'Manage a systemd unit: started/stopped/restarted/reloaded, enabled, masked',
+  example: [
+    '- name: patroni runs and starts at boot',
+    '  service:',
+    '    name: patroni',
+    '    state: started',
+    '    enabled: true',
+    '- name: nginx stays off on the slave app node',
+    '  service: { name: nginx, state: stopped, enabled: false }',
+  ].join('\n'),
+  checkMode:
+    'Queries the unit (one systemctl show) and reports what it would change; changes nothing. ' +
+    'A unit that does not exist yet is assumed to be created by an earlier task (noted in msg).',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: {
+      name: { type: 'string', minLength: 1, description: 'unit name; without a suffix systemd assumes .service' },
+      state: {
+        type: 'string',
+        enum: ['started', 'stopped', 'restarted', 'reloaded'],
+        description: 'started/stopped are idempotent; restarted/reloaded always act (reloaded starts a stopped unit)',
+      },
+      enabled: { type: 'boolean', description: 'whether the unit starts at boot' },
+      masked: { type: 'boolean', description: 'mask (true) or unmask (false) the unit' },
+      daemon_reload: {
+        type: 'boolean',
+        default: false,
+        description: 'run systemctl daemon-reload first when systemd reports changed unit files (NeedDaemonReload) or the unit is not loaded yet',
+      },
+    },
+  },
+
+  async plan(args, ctx) {
+    const s = await showUnit(ctx.remote, args.name);
+    const notes: string[] = [];
+    let status = s;
+    let reload = args.daemon_reload && s.NeedDaemonReload === 'yes';
+    if (s.LoadState === 'not-found') {
+      if (!ctx.check && !args.daemon_reload) {
+        throw new ModuleFailure(`unit ${args.name} does not exist`, { status: s });
+      }
+      if (args.daemon_reload) reload = true;
+      notes.push(`unit ${args.name} does not exist now; assuming ${ctx.check ? 'an earlier task creates it' : 'daemon-reload finds it'}`);
+      status = { ...s, ActiveState: 'inactive', UnitFileState: 'disabled' };
+    } else if (s.LoadState === 'error' || s.LoadState === 'bad-setting') {
+      throw new ModuleFailure(`unit ${args.name} failed to load (LoadState=${s.LoadState}); see systemctl status ${args.name}`, { status: s });
+    }
+    const p = changesFor(args, status, reload);
+    notes.push(...p.notes);
+    return { changes: p.changes, result: resultOf(args, s), msg: notes.length ? notes.join('; ') : undefined };
+  },
+
+  async apply(args, plan, ctx: ModuleContext<Remote>) {
+    let changes = plan.changes;
+    if (changes[0]?.kind === 'exec' && changes[0].command === 'systemctl daemon-reload') {
+      await run(ctx, changes[0], args.name);
+      // after the reload the unit's state is what systemd now says, so plan the rest again
+      const s = await showUnit(ctx.remote, args.name);
+      if (s.LoadState === 'not-found') throw new ModuleFailure(`unit ${args.name} does not exist (even after daemon-reload)`, { status: s });
+      changes = changesFor(args, s, false).changes;
+    }
+    for (const c of changes) if (c.kind === 'exec' && c.command !== 'systemctl daemon-reload') await run(ctx, c, args.name);
+    const after = await showUnit(ctx.remote, args.name);
+    // a Type=simple unit whose process dies at once is "started" by systemctl, then failed
+    const started = changes.some((c) => c.kind === 'exec' && START_LIKE.test(c.summary));
+    // (inactive is fine: a oneshot unit without RemainAfterExit ends inactive after success)
+    if (started && after.ActiveState === 'failed') {
+      const journal = await journalTail(ctx.remote, args.name);
+      throw new ModuleFailure(`unit ${args.name} is ${after.ActiveState} after start:\n${journal}`, { ...resultOf(args, after), journal });
+    }
+    // the plan's note (e.g. "assuming daemon-reload finds it") is settled by now
+    return { ...resultOf(args, after), msg: undefined };
+  },
+});
+
+async function run(ctx: ModuleContext<Remote>, c: Change, name: string): Promise<void> {
+  if (c.kind !== 'exec') return;
+  const r = await ctx.remote.exec(c.command, c.opts);
+  if (r.rc === 0) return;
+  const base = { rc: r.rc, stdout: r.stdout, stderr: r.stderr, cmd: c.command };
+  if (START_LIKE.test(c.summary)) {
+    const journal = await journalTail(ctx.remote, name);
+    throw new ModuleFailure(`${c.summary} failed (rc=${r.rc}): ${lastLines(r.stderr, 3)}\n${journal}`, { ...base, journal });
+  }
+  throw new ModuleFailure(`${c.summary} failed (rc=${r.rc}): ${lastLines(r.stderr, 3)}`, base);
+}
