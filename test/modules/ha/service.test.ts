@@ -1,0 +1,210 @@
+import service from '../../../modules/service';
+import { ModuleFailure } from '../../../runner/module-api';
+import { argsOf, ArgvRecorder, FakeHost, HOSTILE, makeCtx, readOnly, runTask, validate } from './fake';
+
+const SHOW = 'systemctl show -p Id,LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload,CanReload,MainPID,FragmentPath,Description -- ';
+
+function show(over: Record<string, string> = {}): string {
+  const s: Record<string, string> = {
+    Id: 'nginx.service',
+    LoadState: 'loaded',
+    ActiveState: 'active',
+    SubState: 'running',
+    UnitFileState: 'enabled',
+    NeedDaemonReload: 'no',
+    CanReload: 'yes',
+    MainPID: '123',
+    FragmentPath: '/lib/systemd/system/nginx.service',
+    Description: 'A high performance web server',
+    ...over,
+  };
+  return Object.entries(s).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+}
+
+/** A host whose unit state changes as the module runs systemctl, like the real thing. */
+function unitHost(initial: Record<string, string>): FakeHost & { state: Record<string, string> } {
+  const h = new FakeHost() as FakeHost & { state: Record<string, string> };
+  h.state = { ...initial };
+  h.onQuery((c) => c.startsWith(SHOW), () => ({ stdout: show(h.state) }));
+  h.onExec(/^systemctl (start|restart) /, () => ((h.state.ActiveState = 'active'), {}));
+  h.onExec(/^systemctl stop /, () => ((h.state.ActiveState = 'inactive'), {}));
+  h.onExec(/^systemctl reload /, () => ({}));
+  h.onExec(/^systemctl enable /, () => ((h.state.UnitFileState = 'enabled'), {}));
+  h.onExec(/^systemctl disable /, () => ((h.state.UnitFileState = 'disabled'), {}));
+  h.onExec(/^systemctl mask /, () => ((h.state.UnitFileState = 'masked'), {}));
+  h.onExec(/^systemctl unmask /, () => ((h.state.UnitFileState = 'disabled'), {}));
+  h.onExec('systemctl daemon-reload', () => ((h.state.NeedDaemonReload = 'no'), {}));
+  return h;
+}
+
+describe('service', () => {
+  test('no change: running and enabled as asked, one query', async () => {
+    const h = unitHost({});
+    const r = await runTask(service, { name: 'nginx', state: 'started', enabled: true }, h);
+    expect(r.changed).toBe(false);
+    expect(h.calls).toEqual([{ kind: 'query', cmd: SHOW + 'nginx', opts: undefined }]);
+    expect(r.result).toMatchObject({ name: 'nginx', state: 'started', enabled: true, status: { ActiveState: 'active', UnitFileState: 'enabled' } });
+  });
+
+  test('idempotent for stopped/disabled and for masked', async () => {
+    for (const [args, st] of [
+      [{ state: 'stopped', enabled: false }, { ActiveState: 'inactive', UnitFileState: 'disabled' }],
+      [{ state: 'stopped' }, { ActiveState: 'failed', UnitFileState: 'enabled' }],
+      [{ masked: true, state: 'stopped' }, { ActiveState: 'inactive', UnitFileState: 'masked', LoadState: 'masked' }],
+      [{ enabled: true }, { UnitFileState: 'static' }],
+    ] as const) {
+      const h = unitHost(st);
+      const r = await runTask(service, { name: 'nginx', ...args }, h);
+      expect([args, r.plan.changes]).toEqual([args, []]);
+    }
+  });
+
+  test('drift: stopped and disabled -> enable then start, exact commands, result after', async () => {
+    const h = unitHost({ ActiveState: 'inactive', SubState: 'dead', UnitFileState: 'disabled' });
+    const r = await runTask(service, { name: 'nginx', state: 'started', enabled: true }, h);
+    expect(r.plan.changes.map((c) => (c.kind === 'exec' ? [c.summary, c.command] : c.kind))).toEqual([
+      ['enable nginx', 'systemctl enable -- nginx'],
+      ['start nginx', 'systemctl start -- nginx'],
+    ]);
+    expect(h.cmds('exec')).toEqual(['systemctl enable -- nginx', 'systemctl start -- nginx']);
+    expect(r.changed).toBe(true);
+    expect(r.result).toMatchObject({ state: 'started', enabled: true, status: { ActiveState: 'active' } });
+    // and a second run is a no-op
+    const again = await runTask(service, { name: 'nginx', state: 'started', enabled: true }, h);
+    expect(again.changed).toBe(false);
+  });
+
+  test('drift: nginx on the slave must be stopped and disabled', async () => {
+    const h = unitHost({});
+    const r = await runTask(service, { name: 'nginx', state: 'stopped', enabled: false }, h);
+    expect(h.cmds('exec')).toEqual(['systemctl disable -- nginx', 'systemctl stop -- nginx']);
+    expect(r.plan.changes.map((c) => (c.kind === 'exec' ? c.summary : ''))).toEqual(['disable nginx', 'stop nginx']);
+    const d = r.plan.changes[1].kind === 'exec' ? r.plan.changes[1].diff : undefined;
+    expect(d).toEqual({ path: 'unit nginx', before: 'state: active\n', after: 'state: inactive\n' });
+  });
+
+  test('mask: stop first, then mask; unmask comes first', async () => {
+    const h = unitHost({});
+    await runTask(service, { name: 'nginx', state: 'stopped', masked: true }, h);
+    expect(h.cmds('exec')).toEqual(['systemctl stop -- nginx', 'systemctl mask -- nginx']);
+    const h2 = unitHost({ UnitFileState: 'masked', ActiveState: 'inactive' });
+    await runTask(service, { name: 'nginx', masked: false, state: 'started', enabled: true }, h2);
+    expect(h2.cmds('exec')).toEqual(['systemctl unmask -- nginx', 'systemctl enable -- nginx', 'systemctl start -- nginx']);
+  });
+
+  test('restarted and reloaded always change; reloaded starts a stopped unit', async () => {
+    const h = unitHost({});
+    expect((await runTask(service, { name: 'nginx', state: 'restarted' }, h)).changed).toBe(true);
+    expect((await runTask(service, { name: 'nginx', state: 'reloaded' }, h)).changed).toBe(true);
+    expect(h.cmds('exec')).toEqual(['systemctl restart -- nginx', 'systemctl reload -- nginx']);
+    const h2 = unitHost({ ActiveState: 'inactive' });
+    await runTask(service, { name: 'nginx', state: 'reloaded' }, h2);
+    expect(h2.cmds('exec')).toEqual(['systemctl start -- nginx']);
+  });
+
+  test('failures from plan: not found, cannot reload, contradictions, static disable, no systemd', async () => {
+    const nf = unitHost({ LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' });
+    await expect(runTask(service, { name: 'nope', state: 'started' }, nf)).rejects.toThrow(new ModuleFailure('unit nope does not exist'));
+    await expect(runTask(service, { name: 'nginx', state: 'reloaded' }, unitHost({ CanReload: 'no' }))).rejects.toThrow('cannot reload (CanReload=no)');
+    await expect(runTask(service, { name: 'nginx', state: 'started', masked: true }, unitHost({}))).rejects.toThrow('masked: true contradicts state: started');
+    await expect(runTask(service, { name: 'nginx', enabled: false }, unitHost({ UnitFileState: 'static' }))).rejects.toThrow('is static: it cannot be disabled');
+    const nosd = new FakeHost().onQuery(/^systemctl show/, { rc: 1, stderr: 'System has not been booted with systemd as init system (PID 1). Can\'t operate.\nFailed to connect to bus: Host is down\n' });
+    await expect(runTask(service, { name: 'nginx', state: 'started' }, nosd)).rejects.toThrow(/cannot query unit nginx: .*Failed to connect to bus/s);
+    const nobin = new FakeHost().onQuery(/^systemctl show/, { rc: 127, stderr: 'sh: systemctl: not found' });
+    await expect(runTask(service, { name: 'nginx' }, nobin)).rejects.toThrow('systemctl not found');
+  });
+
+  test('a unit that fails to start fails the task with the last journal lines', async () => {
+    const journal = 'Jun 01 patroni[9]: FATAL: config file missing\nJun 01 systemd[1]: patroni.service: Failed with result exit-code.';
+    const h = unitHost({ ActiveState: 'inactive', Id: 'patroni.service' });
+    h.onExec('systemctl start -- patroni', { rc: 1, stderr: 'Job for patroni.service failed because the control process exited with error code.' });
+    h.onQuery('journalctl -u patroni -n 20 --no-pager', { stdout: journal + '\n' });
+    const err = await runTask(service, { name: 'patroni', state: 'started' }, h).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModuleFailure);
+    expect((err as ModuleFailure).message).toContain('start patroni failed (rc=1)');
+    expect((err as ModuleFailure).message).toContain('FATAL: config file missing');
+    expect((err as ModuleFailure).result.journal).toBe(journal);
+  });
+
+  test('a unit that dies right after a successful start also fails with its journal', async () => {
+    const h = unitHost({ ActiveState: 'inactive' });
+    h.onExec('systemctl start -- nginx', () => ((h.state.ActiveState = 'failed'), {}));
+    h.onQuery('journalctl -u nginx', { stdout: 'nginx: [emerg] bind() to 0.0.0.0:80 failed\n' });
+    await expect(runTask(service, { name: 'nginx', state: 'started' }, h)).rejects.toThrow(/nginx is failed after start:\nnginx: \[emerg\] bind/);
+  });
+
+  test('daemon_reload: only when systemd needs it; the rest is planned again after it', async () => {
+    const h = unitHost({ NeedDaemonReload: 'yes' });
+    const r = await runTask(service, { name: 'nginx', state: 'started', daemon_reload: true }, h);
+    expect(h.cmds('exec')).toEqual(['systemctl daemon-reload']);
+    expect(r.changed).toBe(true);
+    // without NeedDaemonReload nothing happens
+    const again = await runTask(service, { name: 'nginx', state: 'started', daemon_reload: true }, h);
+    expect(again.changed).toBe(false);
+    // a unit only on disk: reload, then it exists and is started
+    const fresh = unitHost({ LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' });
+    fresh.onExec('systemctl daemon-reload', () => ((fresh.state.LoadState = 'loaded'), (fresh.state.UnitFileState = 'disabled'), {}));
+    const f = await runTask(service, { name: 'nginx', state: 'started', enabled: true, daemon_reload: true }, fresh);
+    expect(fresh.cmds('exec')).toEqual(['systemctl daemon-reload', 'systemctl enable -- nginx', 'systemctl start -- nginx']);
+    expect(f.result.msg).toBeUndefined();
+  });
+
+  test('check mode: reports the changes, never mutates; a missing unit is assumed', async () => {
+    const h = unitHost({ ActiveState: 'inactive', UnitFileState: 'disabled' });
+    const ro = readOnly(h);
+    const r = await runTask(service, { name: 'nginx', state: 'started', enabled: true, daemon_reload: true }, ro, { check: true });
+    expect(r.changed).toBe(true);
+    expect(r.plan.changes.map((c) => (c.kind === 'exec' ? c.summary : ''))).toEqual(['enable nginx', 'start nginx']);
+    expect(ro.violations).toEqual([]);
+    expect(h.mutations()).toEqual([]);
+
+    const nf = unitHost({ LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' });
+    const ro2 = readOnly(nf);
+    const r2 = await runTask(service, { name: 'patroni', state: 'started' }, ro2, { check: true });
+    expect(r2.plan.changes.map((c) => (c.kind === 'exec' ? c.summary : ''))).toEqual(['start patroni']);
+    expect(r2.result.msg).toMatch(/unit patroni does not exist now; assuming an earlier task creates it/);
+    expect(ro2.violations).toEqual([]);
+  });
+
+  test('bad arguments are refused by the schema', () => {
+    expect(validate(service, {}).valid).toBe(false);
+    expect(validate(service, { name: 'x', state: 'running' }).errors.join()).toMatch(/allowed values/);
+    expect(validate(service, { name: 'x', enable: true }).valid).toBe(false);
+    expect(validate(service, { name: 'x', enabled: 'maybe' }).valid).toBe(false);
+    expect(validate(service, { name: '' }).valid).toBe(false);
+    expect(argsOf(service, { name: 'x' }).daemon_reload).toBe(false);
+  });
+
+  test('hostile unit names reach systemctl as one literal argument', async () => {
+    const rec = new ArgvRecorder({ systemctl: '' });
+    try {
+      for (const bad of HOSTILE) {
+        const h = unitHost({ ActiveState: 'inactive', UnitFileState: 'disabled' });
+        await runTask(service, { name: bad, state: 'started', enabled: true }, h);
+        for (const cmd of h.calls.map((c) => c.cmd as string)) {
+          const r = await rec.run(cmd);
+          expect(r.rc).toBe(0);
+        }
+      }
+      const argv = rec.records();
+      // per name: show, enable, start, show (result after apply)
+      expect(argv).toHaveLength(HOSTILE.length * 4);
+      HOSTILE.forEach((bad, i) => {
+        const [show1, enable, start] = argv.slice(i * 4, i * 4 + 3);
+        expect(show1.slice(-2)).toEqual(['--', bad]);
+        expect(enable).toEqual(['systemctl', 'enable', '--', bad]);
+        expect(start).toEqual(['systemctl', 'start', '--', bad]);
+      });
+      expect(require('fs').existsSync('/tmp/pwned')).toBe(false);
+    } finally {
+      rec.cleanup();
+    }
+  });
+
+  test('plan works with a probe only (no exec, no writeFile on the object)', async () => {
+    const h = unitHost({ ActiveState: 'inactive' });
+    const probe = { query: h.query.bind(h), readFile: h.readFile.bind(h), stat: h.stat.bind(h) };
+    const plan = await service.plan(argsOf(service, { name: 'nginx', state: 'started' }), makeCtx(probe));
+    expect(plan.changes).toHaveLength(1);
+  });
+});
