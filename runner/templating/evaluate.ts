@@ -1,0 +1,509 @@
+/**
+ * Tree-walking evaluator of parsed expressions (expression.ts). Sandboxed by construction: it
+ * only reads own properties of data, calls only the filters, tests and string/list/dict
+ * methods listed here, and never builds or runs code.
+ */
+
+import { Context, toValueSync } from 'liquidjs';
+import { TemplateError } from '../errors';
+import { errorOffsets, Expr, Node } from './expression';
+import { FILTERS, FilterEnv, Kwargs } from './filters';
+import { liquid } from './liquid-instance';
+import { containsValue, TESTS } from './predicates';
+import {
+  compareValues,
+  deepEqual,
+  getAttr,
+  isMapping,
+  keyRepr,
+  mappingEntries,
+  mappingGet,
+  mappingKeys,
+  MISSING,
+  setKey,
+  toText,
+  truthy,
+  typeName,
+  Undefined,
+  undefinedError,
+} from './values';
+
+/** Where names come from while evaluating. */
+export interface Scope {
+  /** the variable's value, or MISSING */
+  lookup(name: string): unknown;
+  strict: boolean;
+  /** a liquidjs context, for Liquid's own filters (some read options from it) */
+  liquidContext(): Context;
+}
+
+/** Variables from a plain object: own properties only (hostvars may be a Proxy: fine). */
+export function objectScope(vars: Record<string, unknown>, strict: boolean): Scope {
+  let ctx: Context | undefined;
+  return {
+    strict,
+    lookup(name) {
+      return Object.prototype.hasOwnProperty.call(vars, name) ? vars[name] : MISSING;
+    },
+    liquidContext() {
+      return (ctx ??= new Context(vars, liquid.options, { strictVariables: strict }, { liquid }));
+    },
+  };
+}
+
+/** Largest list `range()` / `(a..b)` may build: a typo must not exhaust memory. */
+const MAX_RANGE = 1_000_000;
+
+/** Mark where in the template an error happened (first mark wins: it is the innermost). */
+function at<E extends Error>(err: E, offset: number): E {
+  if (!errorOffsets.has(err)) errorOffsets.set(err, offset);
+  return err;
+}
+
+class Evaluation implements FilterEnv {
+  readonly strict: boolean;
+  constructor(
+    readonly x: Expr,
+    readonly scope: Scope,
+  ) {
+    this.strict = scope.strict;
+  }
+
+  private text(n: Node): string {
+    return this.x.src.slice(n.s, n.e).trim();
+  }
+
+  fail(n: Node, msg: string, hint?: string): never {
+    throw at(new TemplateError(msg, undefined, hint), this.x.base + n.s);
+  }
+
+  /** Use of a value: an undefined one is an error (strict) or none (lenient). */
+  need(v: unknown, n?: Node): unknown {
+    if (v instanceof Undefined) {
+      if (!this.strict) return null;
+      const err = undefinedError(v);
+      throw n ? at(err, this.x.base + n.s) : err;
+    }
+    return v;
+  }
+
+  ev(n: Node): unknown {
+    switch (n.t) {
+      case 'lit':
+        return n.v;
+      case 'var': {
+        const v = this.scope.lookup(n.name);
+        if (v === MISSING || v === undefined || typeof v === 'function') return new Undefined(n.name);
+        return v;
+      }
+      case 'attr':
+        return this.member(n, this.ev(n.obj), n.key, n.obj, `.${n.key}`);
+      case 'index': {
+        const k = this.need(this.ev(n.key), n.key);
+        return this.member(n, this.ev(n.obj), k, n.obj, keyRepr(k));
+      }
+      case 'slice':
+        return this.slice(n);
+      case 'list':
+        return n.items.map((i) => this.need(this.ev(i), i));
+      case 'dict': {
+        const out: Record<string, unknown> = {};
+        for (const [kn, vn] of n.entries) {
+          const k = this.need(this.ev(kn), kn);
+          if (k !== null && typeof k === 'object') this.fail(kn, `a mapping key must be a string or number, not ${typeName(k)}`);
+          setKey(out, toText(k), this.need(this.ev(vn), vn));
+        }
+        return out;
+      }
+      case 'range': {
+        const a = this.int(n.from);
+        const b = this.int(n.to);
+        return this.rangeList(n, a, b + 1, 1);
+      }
+      case 'not':
+        return !truthy(this.need(this.ev(n.x), n.x));
+      case 'neg':
+      case 'pos': {
+        const v = this.need(this.ev(n.x), n.x);
+        if (typeof v !== 'number' && typeof v !== 'boolean') this.fail(n, `bad operand for unary ${n.t === 'neg' ? '-' : '+'}: ${typeName(v)}`);
+        return n.t === 'neg' ? -Number(v) : Number(v);
+      }
+      case 'and': {
+        const l = this.need(this.ev(n.l), n.l);
+        return truthy(l) ? this.ev(n.r) : l;
+      }
+      case 'or': {
+        const l = this.need(this.ev(n.l), n.l);
+        return truthy(l) ? l : this.ev(n.r);
+      }
+      case 'bin':
+        return this.binary(n);
+      case 'cmp': {
+        let left = this.need(this.ev(n.first), n.first);
+        for (const [op, rn] of n.rest) {
+          const right = this.need(this.ev(rn), rn);
+          if (!this.compare(n, op, left, right)) return false;
+          left = right;
+        }
+        return true;
+      }
+      case 'filter':
+        return this.filterNode(n);
+      case 'test': {
+        const def = TESTS[n.name];
+        if (!def) this.fail(n, `unknown test '${n.name}'`, suggest(n.name, Object.keys(TESTS)));
+        const input = this.ev(n.x);
+        const args = n.args.map((a) => this.need(this.ev(a), a));
+        const kw = this.kwargs(n.kwargs);
+        const r = this.guard(n, () => this.applyTest(n.name, def.acceptsUndefined ? input : this.need(input, n.x), args, kw));
+        return n.negate ? !r : r;
+      }
+      case 'cond':
+        if (truthy(this.need(this.ev(n.test), n.test))) return this.ev(n.then);
+        // Jinja's `'x' if cond` without else renders as nothing
+        return n.else ? this.ev(n.else) : '';
+      case 'call':
+        return this.call(n);
+    }
+  }
+
+  private member(n: Node, obj: unknown, key: unknown, objNode: Node, suffix: string): unknown {
+    // Ansible's chained undefined: `foo.bar is defined` is false when foo itself is missing
+    if (obj instanceof Undefined) return obj;
+    if (obj === null || obj === undefined) {
+      const base = this.text(objNode);
+      return new Undefined(base + suffix, `'${base}' is none, so it has no attribute ${suffix.startsWith('.') ? `'${suffix.slice(1)}'` : suffix}`);
+    }
+    const v = getAttr(obj, key, this.scope.liquidContext);
+    if (v === MISSING) return new Undefined(this.text(objNode) + suffix);
+    return v;
+  }
+
+  private int(n: Node): number {
+    const v = this.need(this.ev(n), n);
+    const num = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof num !== 'number' || !Number.isInteger(num)) this.fail(n, `expected an integer, got ${typeName(v)}`);
+    return num;
+  }
+
+  private rangeList(n: Node, start: number, stop: number, step: number): number[] {
+    if (step === 0) this.fail(n, 'range() step must not be zero');
+    const len = Math.max(0, Math.ceil((stop - start) / step));
+    if (len > MAX_RANGE) this.fail(n, `range of ${len} items is too large (limit ${MAX_RANGE})`);
+    return Array.from({ length: len }, (_, i) => start + i * step);
+  }
+
+  private slice(n: Extract<Node, { t: 'slice' }>): unknown {
+    const obj = this.need(this.ev(n.obj), n.obj);
+    if (typeof obj !== 'string' && !Array.isArray(obj)) this.fail(n, `cannot slice ${typeName(obj)}`);
+    const bound = (b: Node | undefined): number | undefined => (b ? this.int(b) : undefined);
+    const step = bound(n.step) ?? 1;
+    if (step === 0) this.fail(n, 'slice step must not be zero');
+    const len = obj.length;
+    const norm = (i: number | undefined, dflt: number): number => {
+      if (i === undefined) return dflt;
+      if (i < 0) i += len;
+      return step > 0 ? Math.min(Math.max(i, 0), len) : Math.min(Math.max(i, -1), len - 1);
+    };
+    const start = norm(bound(n.from), step > 0 ? 0 : len - 1);
+    const stop = norm(bound(n.to), step > 0 ? len : -1);
+    const items: unknown[] = [];
+    for (let i = start; step > 0 ? i < stop : i > stop; i += step) items.push(obj[i]);
+    return typeof obj === 'string' ? items.join('') : items;
+  }
+
+  private binary(n: Extract<Node, { t: 'bin' }>): unknown {
+    const l = this.need(this.ev(n.l), n.l);
+    const r = this.need(this.ev(n.r), n.r);
+    if (n.op === '~') return toText(l) + toText(r);
+    const num = (v: unknown) => typeof v === 'number' || typeof v === 'boolean';
+    const bad = (): never =>
+      this.fail(n, `unsupported operand types for ${n.op}: ${typeName(l)} and ${typeName(r)}`, n.op === '+' && (typeof l === 'string' || typeof r === 'string') ? 'join text with ~ (it converts numbers), or convert with | int' : undefined);
+    switch (n.op) {
+      case '+':
+        if (num(l) && num(r)) return Number(l) + Number(r);
+        if (typeof l === 'string' && typeof r === 'string') return l + r;
+        if (Array.isArray(l) && Array.isArray(r)) return [...l, ...r];
+        return bad();
+      case '*':
+        if (num(l) && num(r)) return Number(l) * Number(r);
+        if ((typeof l === 'string' || Array.isArray(l)) && typeof r === 'number' && Number.isInteger(r)) return repeat(l, r);
+        if ((typeof r === 'string' || Array.isArray(r)) && typeof l === 'number' && Number.isInteger(l)) return repeat(r, l);
+        return bad();
+      default: {
+        if (!num(l) || !num(r)) return bad();
+        const a = Number(l);
+        const b = Number(r);
+        if ((n.op === '/' || n.op === '//' || n.op === '%') && b === 0) this.fail(n, 'division by zero');
+        if (n.op === '-') return a - b;
+        if (n.op === '/') return a / b;
+        if (n.op === '//') return Math.floor(a / b);
+        if (n.op === '%') return ((a % b) + b) % b;
+        return a ** b;
+      }
+    }
+  }
+
+  private compare(n: Node, op: string, l: unknown, r: unknown): boolean {
+    try {
+      switch (op) {
+        case '==':
+          return deepEqual(l, r);
+        case '!=':
+          return !deepEqual(l, r);
+        case '<':
+          return compareValues(l, r) < 0;
+        case '<=':
+          return compareValues(l, r) <= 0;
+        case '>':
+          return compareValues(l, r) > 0;
+        case '>=':
+          return compareValues(l, r) >= 0;
+        case 'in':
+          return containsValue(r, l);
+        case 'not in':
+          return !containsValue(r, l);
+        case 'contains':
+          return containsValue(l, r);
+      }
+    } catch (e) {
+      throw at(e as Error, this.x.base + n.s);
+    }
+    return this.fail(n, `unknown operator ${op}`);
+  }
+
+  private kwargs(list: Array<[string, Node]>): Kwargs {
+    const kw: Kwargs = {};
+    for (const [k, vn] of list) setKey(kw, k, this.need(this.ev(vn), vn));
+    return kw;
+  }
+
+  /** Errors from inside a filter/test point at it; plain JS errors become TemplateErrors. */
+  private guard<T>(n: Node, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof TemplateError) throw at(e, this.x.base + n.s);
+      throw at(new TemplateError(`${this.text(n)}: ${(e as Error).message ?? String(e)}`), this.x.base + n.s);
+    }
+  }
+
+  private filterNode(n: Extract<Node, { t: 'filter' }>): unknown {
+    const name = n.name;
+    if (name === 'default' || name === 'd') {
+      // lazy: the fallback is only evaluated (and only has to exist) when it is needed
+      const input = this.ev(n.x);
+      const kw = this.kwargs(n.kwargs.filter(([k]) => k === 'boolean'));
+      const useFalsy = truthy(n.args[1] ? this.need(this.ev(n.args[1]), n.args[1]) : kw.boolean);
+      if (input instanceof Undefined || (useFalsy && !truthy(input))) {
+        const dflt = n.args[0] ?? n.kwargs.find(([k]) => k === 'default_value')?.[1];
+        return dflt ? this.ev(dflt) : '';
+      }
+      return input;
+    }
+    const def = FILTERS[name];
+    if (!def && !liquid.filters[name]) this.fail(n, `unknown filter '${name}'`, suggest(name, [...Object.keys(FILTERS), ...Object.keys(liquid.filters)]));
+    const raw = this.ev(n.x);
+    const input = def?.acceptsUndefined ? raw : this.need(raw, n.x);
+    const args = n.args.map((a) => this.need(this.ev(a), a));
+    const kw = this.kwargs(n.kwargs);
+    return this.guard(n, () => this.applyFilter(name, input, args, kw));
+  }
+
+  hasFilter(name: string): boolean {
+    return !!FILTERS[name] || !!liquid.filters[name];
+  }
+
+  applyFilter(name: string, input: unknown, args: unknown[], kw: Kwargs = {}): unknown {
+    const def = FILTERS[name];
+    if (def) return def.fn(def.acceptsUndefined ? input : this.need(input), args, kw, this);
+    const impl = liquid.filters[name];
+    if (!impl) throw new TemplateError(`unknown filter '${name}'`, undefined, suggest(name, Object.keys(FILTERS)));
+    const handler = typeof impl === 'function' ? impl : impl.handler;
+    const argv: unknown[] = [...args, ...Object.entries(kw)];
+    const self = { context: this.scope.liquidContext(), liquid, token: { getText: () => name } };
+    return toValueSync(handler.apply(self as never, [this.need(input), ...argv]));
+  }
+
+  applyTest(name: string, input: unknown, args: unknown[], kw: Kwargs = {}): boolean {
+    const def = TESTS[name];
+    if (!def) throw new TemplateError(`unknown test '${name}'`, undefined, suggest(name, Object.keys(TESTS)));
+    return def.fn(def.acceptsUndefined ? input : this.need(input), args, kw);
+  }
+
+  private call(n: Extract<Node, { t: 'call' }>): unknown {
+    const args = n.args.map((a) => this.need(this.ev(a), a));
+    const kw = this.kwargs(n.kwargs);
+    if (n.fn.t === 'var') {
+      const name = n.fn.name;
+      if (name === 'range') {
+        const ints = args.map((a, i) => {
+          if (typeof a !== 'number' || !Number.isInteger(a)) this.fail(n.args[i], `range() expects integers, got ${typeName(a)}`);
+          return a;
+        });
+        if (ints.length === 1) return this.rangeList(n, 0, ints[0], 1);
+        if (ints.length === 2 || ints.length === 3) return this.rangeList(n, ints[0], ints[1], ints[2] ?? 1);
+        this.fail(n, 'range() takes 1 to 3 arguments');
+      }
+      this.fail(n, `'${name}' is not a function`, 'functions available in expressions: range(); use filters with |');
+    }
+    if (n.fn.t !== 'attr') return this.fail(n, 'only methods and range() can be called');
+    const objNode = n.fn.obj;
+    const obj = this.need(this.ev(objNode), objNode);
+    const method = n.fn.key;
+    return this.guard(n, () => callMethod(obj, method, args, kw, () => this.fail(n, `${typeName(obj)} has no method '${method}'`, 'available: str: startswith endswith split strip lower upper replace join find; dict: get keys values items; list: index count')));
+  }
+}
+
+function repeat(v: string | unknown[], times: number): string | unknown[] {
+  if (times <= 0) return typeof v === 'string' ? '' : [];
+  if (v.length * times > MAX_RANGE) throw new TemplateError('repetition result is too large');
+  if (typeof v === 'string') return v.repeat(times);
+  const out: unknown[] = [];
+  for (let i = 0; i < times; i++) out.push(...v);
+  return out;
+}
+
+/** The Python methods Ansible users call on values (`x.startswith('a')`, `d.get('k', 1)`). */
+function callMethod(obj: unknown, m: string, a: unknown[], kw: Kwargs, unknown: () => never): unknown {
+  if (typeof obj === 'string') {
+    const s = obj;
+    const strArg = (i: number) => {
+      if (typeof a[i] !== 'string') throw new TemplateError(`${m}() expects a string argument`);
+      return a[i] as string;
+    };
+    const prefixes = (v: unknown) => (Array.isArray(v) ? v.map(String) : [String(v)]);
+    switch (m) {
+      case 'startswith':
+        return prefixes(a[0]).some((p) => s.startsWith(p));
+      case 'endswith':
+        return prefixes(a[0]).some((p) => s.endsWith(p));
+      case 'split':
+      case 'strip':
+      case 'lstrip':
+      case 'rstrip':
+      case 'lower':
+      case 'upper':
+      case 'title':
+      case 'capitalize':
+      case 'replace': {
+        const fname = { split: 'split', strip: 'trim', lower: 'lower', upper: 'upper', title: 'title', capitalize: 'capitalize', replace: 'replace' }[m as 'split'];
+        if (m === 'lstrip' || m === 'rstrip') {
+          const chars = a[0];
+          if (chars === undefined || chars === null) return m === 'lstrip' ? s.replace(/^\s+/, '') : s.replace(/\s+$/, '');
+          const set = new Set([...String(chars)]);
+          let i = 0;
+          let j = s.length;
+          if (m === 'lstrip') while (i < j && set.has(s[i])) i++;
+          else while (j > i && set.has(s[j - 1])) j--;
+          return s.slice(i, j);
+        }
+        return FILTERS[fname].fn(s, a, kw, undefined as unknown as FilterEnv);
+      }
+      case 'join': {
+        const items = a[0];
+        if (!Array.isArray(items)) throw new TemplateError('join() expects a list');
+        return items.map(toText).join(s);
+      }
+      case 'find':
+        return s.indexOf(strArg(0));
+      case 'count':
+        return strArg(0) === '' ? s.length + 1 : s.split(strArg(0)).length - 1;
+      case 'splitlines':
+        return s.split(/\r?\n/).filter((l, i, all) => i < all.length - 1 || l !== '');
+      case 'isdigit':
+        return /^[0-9]+$/.test(s);
+      case 'format':
+        break;
+    }
+    return unknown();
+  }
+  if (Array.isArray(obj)) {
+    if (m === 'index') {
+      const i = obj.findIndex((x) => deepEqual(x, a[0]));
+      if (i < 0) throw new TemplateError(`${toText(a[0])} is not in the list`);
+      return i;
+    }
+    if (m === 'count') return obj.filter((x) => deepEqual(x, a[0])).length;
+    return unknown();
+  }
+  if (isMapping(obj)) {
+    switch (m) {
+      case 'get': {
+        const k = toText(a[0]);
+        return mappingKeys(obj).includes(k) ? mappingGet(obj, k) : (a[1] ?? kw.default ?? null);
+      }
+      case 'keys':
+        return mappingKeys(obj);
+      case 'values':
+        return mappingEntries(obj).map(([, v]) => v);
+      case 'items':
+        return mappingEntries(obj).map(([k, v]) => [k, v]);
+    }
+  }
+  return unknown();
+}
+
+/** "did you mean" for unknown filter/test names */
+export function suggest(name: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? `did you mean '${best}'?` : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}
+
+/** Evaluate; the result may be an Undefined (the caller decides whether that is an error). */
+export function evaluateRaw(x: Expr, scope: Scope): unknown {
+  return new Evaluation(x, scope).ev(x.root);
+}
+
+/** Evaluate to a usable value: an undefined result is an error (strict) or none (lenient). */
+export function evaluateValue(x: Expr, scope: Scope): unknown {
+  const e = new Evaluation(x, scope);
+  return e.need(e.ev(x.root), x.root);
+}
+
+/** Evaluate for truthiness (`when`, `{% if %}`). */
+export function evaluateTruth(x: Expr, scope: Scope): boolean {
+  return truthy(evaluateValue(x, scope));
+}
+
+/** Check that every filter and test an expression names exists (for validation before a run). */
+export function unknownNames(x: Expr): TemplateError | undefined {
+  let found: TemplateError | undefined;
+  const walk = (n: Node | undefined): void => {
+    if (!n || found) return;
+    if (n.t === 'filter' && !FILTERS[n.name] && !liquid.filters[n.name]) {
+      found = at(new TemplateError(`unknown filter '${n.name}'`, undefined, suggest(n.name, [...Object.keys(FILTERS), ...Object.keys(liquid.filters)])), x.base + n.s);
+    }
+    if (n.t === 'test' && !TESTS[n.name]) found = at(new TemplateError(`unknown test '${n.name}'`, undefined, suggest(n.name, Object.keys(TESTS))), x.base + n.s);
+    for (const v of Object.values(n)) {
+      if (v && typeof v === 'object') {
+        if (Array.isArray(v)) for (const i of v) Array.isArray(i) ? i.forEach((j) => typeof j === 'object' && walk(j as Node)) : walk(i as Node);
+        else if ('t' in v) walk(v as Node);
+      }
+    }
+  };
+  walk(x.root);
+  return found;
+}

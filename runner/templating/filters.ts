@@ -1,0 +1,635 @@
+/**
+ * The filters an Ansible user reaches for. Arguments bind like Python: by keyword, else by
+ * position (`default('x', true)` == `default('x', boolean=true)`), and Liquid's spelling
+ * (`default: 'x'`) binds the same way. Liquid's own filters (size, append, ...) are reached
+ * through the engine when no filter here has the name.
+ */
+
+import { createHash } from 'crypto';
+import { parse as parseYamlText, stringify as yamlStringify } from 'yaml';
+import { TemplateError } from '../errors';
+import { quote as shellQuote } from '../shell-quote';
+import { compareVersions, Kwargs, param, versionTest } from './predicates';
+import { pyRegex, pyReplacer } from './regex';
+import {
+  compareValues,
+  deepEqual,
+  getAttr,
+  hasOwn,
+  isMapping,
+  isPlainObject,
+  mappingEntries,
+  mappingGet,
+  mappingKeys,
+  MISSING,
+  setKey,
+  toList,
+  toText,
+  truthy,
+  typeName,
+  Undefined,
+} from './values';
+
+export type { Kwargs };
+
+/** What a filter may ask of the evaluator (for map/select, which apply other filters and tests). */
+export interface FilterEnv {
+  strict: boolean;
+  applyFilter(name: string, input: unknown, args: unknown[], kw?: Kwargs): unknown;
+  applyTest(name: string, input: unknown, args: unknown[], kw?: Kwargs): boolean;
+  hasFilter(name: string): boolean;
+  /** turns an Undefined into an error (strict) or none (lenient) */
+  need(v: unknown): unknown;
+}
+
+export interface FilterDef {
+  fn(input: unknown, args: unknown[], kw: Kwargs, env: FilterEnv): unknown;
+  /** the input may be undefined (default, mandatory, type_debug) */
+  acceptsUndefined?: boolean;
+}
+
+const f = (fn: FilterDef['fn'], acceptsUndefined = false): FilterDef => ({ fn, acceptsUndefined });
+
+function str(v: unknown): string {
+  return toText(v);
+}
+
+function needString(name: string, v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return toText(v);
+  throw new TemplateError(`the '${name}' filter expects a string, got ${typeName(v)}`);
+}
+
+function needList(name: string, v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (v instanceof Set) return [...v];
+  if (isMapping(v)) return mappingKeys(v);
+  throw new TemplateError(`the '${name}' filter expects a list, got ${typeName(v)}`);
+}
+
+function needMapping(name: string, v: unknown): Record<string, unknown> | Map<unknown, unknown> {
+  if (isMapping(v)) return v;
+  throw new TemplateError(`the '${name}' filter expects a mapping, got ${typeName(v)}`);
+}
+
+/** `a.b.0` attribute paths of map/sort/selectattr (numbers index lists). */
+export function attrPath(obj: unknown, path: unknown): unknown {
+  let cur = obj;
+  for (const seg of String(path).split('.')) {
+    const key = Array.isArray(cur) && /^-?\d+$/.test(seg) ? Number(seg) : seg;
+    cur = getAttr(cur, key);
+    if (cur === MISSING) return MISSING;
+  }
+  return cur;
+}
+
+function uniq(items: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  const prim = new Set<unknown>();
+  for (const x of items) {
+    if (x === null || typeof x !== 'object') {
+      if (prim.has(x)) continue;
+      prim.add(x);
+      out.push(x);
+    } else if (!out.some((y) => deepEqual(x, y))) {
+      out.push(x);
+    }
+  }
+  return out;
+}
+
+function includesDeep(list: unknown[], x: unknown): boolean {
+  return list.some((y) => deepEqual(x, y));
+}
+
+function sortKeysDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeysDeep);
+  if (isMapping(v)) {
+    const out: Record<string, unknown> = {};
+    for (const k of mappingKeys(v).sort()) setKey(out, k, sortKeysDeep(mappingGet(v, k)));
+    return out;
+  }
+  return v;
+}
+
+function toJson(v: unknown, indent: unknown, sortKeys: unknown): string {
+  const value = truthy(sortKeys) ? sortKeysDeep(v) : v;
+  const ind = indent === null || indent === undefined ? undefined : Number(indent);
+  const out = JSON.stringify(value, (_k, x) => (x instanceof Map ? Object.fromEntries(x) : x instanceof Undefined ? null : x), ind);
+  return out ?? 'null';
+}
+
+function toYaml(v: unknown, indent: unknown, sortKeys: boolean): string {
+  return yamlStringify(v, { indent: Number(indent ?? 2) || 2, sortMapEntries: sortKeys, lineWidth: 0 });
+}
+
+function toInt(v: unknown, dflt: unknown, base: number): unknown {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : dflt;
+  if (typeof v === 'string') {
+    const s = v.trim().replace(/_/g, '');
+    if (base !== 10) {
+      const prefix: Record<number, RegExp> = { 16: /^[-+]?(0x)?[0-9a-f]+$/i, 8: /^[-+]?(0o)?[0-7]+$/i, 2: /^[-+]?(0b)?[01]+$/i };
+      const re = prefix[base] ?? new RegExp(`^[-+]?[0-9a-z]+$`, 'i');
+      if (!re.test(s)) return dflt;
+      const sign = s.startsWith('-') ? -1 : 1;
+      const n = parseInt(s.replace(/^[-+]/, '').replace(/^0[xob]/i, ''), base);
+      return Number.isNaN(n) ? dflt : sign * n;
+    }
+    if (/^[-+]?\d+$/.test(s)) return parseInt(s, 10);
+    if (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s)) return Math.trunc(parseFloat(s));
+    return dflt;
+  }
+  return dflt;
+}
+
+function toFloat(v: unknown, dflt: unknown): unknown {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const s = v.trim().replace(/_/g, '');
+    if (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s)) return parseFloat(s);
+    if (/^[-+]?(inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+    return dflt;
+  }
+  return dflt;
+}
+
+const BOOL_TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
+function toBool(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v === 1;
+  if (typeof v === 'string') return BOOL_TRUE.has(v.trim().toLowerCase());
+  return false;
+}
+
+/** Python str.split semantics (no separator: runs of whitespace, no empty items). */
+function pySplit(s: string, sep: unknown, maxsplit: number): string[] {
+  if (sep === null || sep === undefined) {
+    const out: string[] = [];
+    let rest = s.replace(/^\s+/, '');
+    while (rest) {
+      if (maxsplit >= 0 && out.length === maxsplit) {
+        out.push(rest);
+        break;
+      }
+      const m = /\s+/.exec(rest);
+      if (!m) {
+        out.push(rest);
+        break;
+      }
+      out.push(rest.slice(0, m.index));
+      rest = rest.slice(m.index + m[0].length);
+    }
+    return out;
+  }
+  const sp = String(sep);
+  if (sp === '') throw new TemplateError('split: empty separator');
+  const parts = s.split(sp);
+  if (maxsplit < 0 || parts.length <= maxsplit + 1) return parts;
+  return [...parts.slice(0, maxsplit), parts.slice(maxsplit).join(sp)];
+}
+
+function pyStrip(s: string, chars: unknown, side: 'both' | 'left' | 'right'): string {
+  if (chars === null || chars === undefined) {
+    if (side === 'left') return s.replace(/^\s+/, '');
+    if (side === 'right') return s.replace(/\s+$/, '');
+    return s.trim();
+  }
+  const set = new Set([...String(chars)]);
+  let a = 0;
+  let b = s.length;
+  if (side !== 'right') while (a < b && set.has(s[a])) a++;
+  if (side !== 'left') while (b > a && set.has(s[b - 1])) b--;
+  return s.slice(a, b);
+}
+
+function pyBasename(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+function pyDirname(p: string): string {
+  const i = p.lastIndexOf('/') + 1;
+  const head = p.slice(0, i);
+  return head && head !== '/'.repeat(head.length) ? head.replace(/\/+$/, '') : head;
+}
+
+function flatten(list: unknown[], levels: number | null, skipNulls: boolean): unknown[] {
+  const out: unknown[] = [];
+  for (const x of list) {
+    if (skipNulls && (x === null || x === 'None')) continue;
+    if (Array.isArray(x) && (levels === null || levels > 0)) out.push(...flatten(x, levels === null ? null : levels - 1, skipNulls));
+    else out.push(x);
+  }
+  return out;
+}
+
+function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown> | Map<unknown, unknown>, recursive: boolean, listMerge: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(a)) setKey(out, k, v);
+  for (const [k, v] of mappingEntries(b)) {
+    const old = hasOwn(out, k) ? out[k] : undefined;
+    if (recursive && isMapping(old) && isMapping(v)) {
+      setKey(out, k, mergeDeep(Object.fromEntries(mappingEntries(old)), v, recursive, listMerge));
+    } else if (Array.isArray(old) && Array.isArray(v) && listMerge !== 'replace') {
+      let merged: unknown[];
+      switch (listMerge) {
+        case 'keep':
+          merged = old;
+          break;
+        case 'append':
+          merged = [...old, ...v];
+          break;
+        case 'prepend':
+          merged = [...v, ...old];
+          break;
+        case 'append_rp':
+          merged = [...old.filter((x) => !includesDeep(v, x)), ...v];
+          break;
+        case 'prepend_rp':
+          merged = [...v, ...old.filter((x) => !includesDeep(v, x))];
+          break;
+        default:
+          throw new TemplateError(`combine: unknown list_merge '${listMerge}'`, undefined, 'use replace, keep, append, prepend, append_rp or prepend_rp');
+      }
+      setKey(out, k, merged);
+    } else {
+      setKey(out, k, v);
+    }
+  }
+  return out;
+}
+
+function aggregate(name: string, input: unknown, kw: Kwargs, pick: (c: number) => boolean): unknown {
+  const list = needList(name, input);
+  if (!list.length) return new Undefined(name, `'${name}' of an empty list`);
+  const attr = kw.attribute;
+  const key = (x: unknown) => {
+    const v = attr === undefined ? x : attrPath(x, attr);
+    if (v === MISSING) throw new TemplateError(`${name}: an item has no attribute '${String(attr)}'`);
+    return typeof v === 'string' && !truthy(kw.case_sensitive) ? v.toLowerCase() : v;
+  };
+  let best = list[0];
+  let bestKey = key(best);
+  for (const x of list.slice(1)) {
+    const k = key(x);
+    if (pick(compareValues(k, bestKey))) {
+      best = x;
+      bestKey = k;
+    }
+  }
+  return best;
+}
+
+function addValues(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+  throw new TemplateError(`sum: cannot add ${typeName(a)} and ${typeName(b)}`);
+}
+
+function regexGroupRefs(args: unknown[]): Array<number | string> {
+  return args.map((a) => {
+    const s = String(a);
+    const num = /^\\(\d+)$/.exec(s);
+    if (num) return Number(num[1]);
+    const named = /^\\g<(\w+)>$/.exec(s);
+    if (named) return /^\d+$/.test(named[1]) ? Number(named[1]) : named[1];
+    throw new TemplateError(`regex_search: unknown group reference '${s}'`, undefined, "use '\\\\1' or '\\\\g<name>'");
+  });
+}
+
+function select(name: string, input: unknown, args: unknown[], env: FilterEnv, attr: boolean, keep: boolean): unknown[] {
+  const list = needList(name, input);
+  const attribute = attr ? args[0] : undefined;
+  const rest = attr ? args.slice(1) : args;
+  if (attr && (attribute === undefined || attribute === null)) throw new TemplateError(`${name} needs an attribute name`);
+  const testName = rest[0];
+  const testArgs = rest.slice(1);
+  return list.filter((item) => {
+    let v: unknown = item;
+    if (attr) {
+      const got = attrPath(item, attribute);
+      v = got === MISSING ? new Undefined(`item.${String(attribute)}`) : got;
+    }
+    const ok = testName === undefined ? truthy(env.need(v)) : env.applyTest(String(testName), v, testArgs);
+    return ok === keep;
+  });
+}
+
+export const FILTERS: Record<string, FilterDef> = Object.assign(Object.create(null) as Record<string, FilterDef>, {
+  // -- undefined handling
+  default: f((x, a, k) => {
+    const useFalsy = truthy(param(a, k, 1, 'boolean', false));
+    if (x instanceof Undefined || (useFalsy && !truthy(x))) return param(a, k, 0, 'default_value', '');
+    return x;
+  }, true),
+  mandatory: f((x, a, k) => {
+    if (x instanceof Undefined) {
+      const msg = param(a, k, 0, 'msg');
+      throw new TemplateError(msg !== undefined ? String(msg) : `mandatory variable '${x.name}' is not defined`);
+    }
+    return x;
+  }, true),
+  type_debug: f((x) => typeName(x), true),
+
+  // -- type conversion
+  bool: f((x) => toBool(x)),
+  int: f((x, a, k) => toInt(x, param(a, k, 0, 'default', 0), Number(param(a, k, 1, 'base', 10)))),
+  float: f((x, a, k) => toFloat(x, param(a, k, 0, 'default', 0))),
+  string: f((x) => str(x)),
+  list: f((x) => [...toList(x, 'the list filter input')]),
+
+  // -- strings
+  lower: f((x) => str(x).toLowerCase()),
+  upper: f((x) => str(x).toUpperCase()),
+  capitalize: f((x) => {
+    const s = str(x);
+    return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase();
+  }),
+  title: f((x) => str(x).replace(/\w\S*/g, (w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())),
+  trim: f((x, a, k) => pyStrip(str(x), param(a, k, 0, 'chars'), 'both')),
+  replace: f((x, a, k) => {
+    const s = needString('replace', x);
+    const old = str(param(a, k, 0, 'old', ''));
+    const rep = str(param(a, k, 1, 'new', ''));
+    const count = param(a, k, 2, 'count');
+    if (count === undefined || count === null || Number(count) < 0) return old === '' ? s : s.split(old).join(rep);
+    let out = s;
+    let from = 0;
+    for (let n = 0; n < Number(count); n++) {
+      const i = out.indexOf(old, from);
+      if (i < 0 || old === '') break;
+      out = out.slice(0, i) + rep + out.slice(i + old.length);
+      from = i + rep.length;
+    }
+    return out;
+  }),
+  split: f((x, a, k) => pySplit(needString('split', x), param(a, k, 0, 'sep'), Number(param(a, k, 1, 'maxsplit', -1)))),
+  regex_replace: f((x, a, k) => {
+    const s = str(x);
+    const pattern = str(param(a, k, 0, 'pattern', ''));
+    const repl = str(param(a, k, 1, 'replacement', ''));
+    const count = Number(param(a, k, -1, 'count', 0));
+    const re = pyRegex(pattern, { ignorecase: param(a, k, 2, 'ignorecase'), multiline: param(a, k, 3, 'multiline'), global: true });
+    const replacer = pyReplacer(repl);
+    if (!count) return s.replace(re, replacer);
+    let n = 0;
+    return s.replace(re, (...m: unknown[]) => (n++ < count ? replacer(...(m as [string, ...unknown[]])) : (m[0] as string)));
+  }),
+  regex_search: f((x, a, k) => {
+    const s = str(x);
+    const pattern = str(param(a, k, 0, 'pattern', ''));
+    const refs = regexGroupRefs(a.slice(1));
+    const re = pyRegex(pattern, { ignorecase: k.ignorecase, multiline: k.multiline });
+    const m = re.exec(s);
+    if (!m) return null;
+    if (!refs.length) return m[0];
+    return refs.map((r) => {
+      if (typeof r === 'number') {
+        if (r >= m.length) throw new TemplateError(`regex_search: the pattern has no group ${r}`);
+        return m[r] ?? null;
+      }
+      if (!m.groups || !(r in m.groups)) throw new TemplateError(`regex_search: the pattern has no group '${r}'`);
+      return m.groups[r] ?? null;
+    });
+  }),
+  regex_findall: f((x, a, k) => {
+    const s = str(x);
+    const re = pyRegex(str(param(a, k, 0, 'pattern', '')), { ignorecase: param(a, k, 1, 'ignorecase'), multiline: param(a, k, 2, 'multiline'), global: true });
+    const out: unknown[] = [];
+    for (const m of s.matchAll(re)) {
+      // Python findall: the match without groups, the group with one, a tuple with several
+      if (m.length === 1) out.push(m[0]);
+      else if (m.length === 2) out.push(m[1] ?? '');
+      else out.push(m.slice(1).map((g) => g ?? ''));
+    }
+    return out;
+  }),
+  regex_escape: f((x) => str(x).replace(/[.*+?^${}()|[\]\\\-/#&~'"\s=!<>:,%@`]/g, '\\$&')),
+  b64encode: f((x) => Buffer.from(str(x), 'utf8').toString('base64')),
+  b64decode: f((x) => Buffer.from(needString('b64decode', x), 'base64').toString('utf8')),
+  hash: f((x, a, k) => {
+    const algo = String(param(a, k, 0, 'hashtype', 'sha1')).toLowerCase();
+    if (!['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(algo)) {
+      throw new TemplateError(`hash: unsupported hash type '${algo}'`, undefined, 'use md5, sha1, sha224, sha256, sha384 or sha512');
+    }
+    return createHash(algo).update(str(x), 'utf8').digest('hex');
+  }),
+  checksum: f((x) => createHash('sha1').update(str(x), 'utf8').digest('hex')),
+  quote: f((x) => {
+    if (Array.isArray(x)) return x.map((i) => shellQuote(str(i))).join(' ');
+    if (x !== null && typeof x === 'object') throw new TemplateError(`quote expects a string or a list, got ${typeName(x)}`);
+    return shellQuote(str(x));
+  }),
+  basename: f((x) => pyBasename(needString('basename', x))),
+  dirname: f((x) => pyDirname(needString('dirname', x))),
+  indent: f((x, a, k) => {
+    const w = param(a, k, 0, 'width', 4);
+    const pad = typeof w === 'string' ? w : ' '.repeat(Number(w));
+    const first = truthy(param(a, k, 1, 'first', false));
+    const blank = truthy(param(a, k, 2, 'blank', false));
+    const lines = str(x).split('\n');
+    return lines.map((l, i) => ((i === 0 && !first) || (!blank && l === '') ? l : pad + l)).join('\n');
+  }),
+
+  // -- serialisation
+  to_json: f((x, a, k) => toJson(x, param(a, k, -1, 'indent'), param(a, k, -1, 'sort_keys'))),
+  to_nice_json: f((x, a, k) => toJson(x, param(a, k, 0, 'indent', 4), param(a, k, -1, 'sort_keys', true))),
+  to_yaml: f((x, a, k) => toYaml(x, param(a, k, -1, 'indent', 2), truthy(param(a, k, -1, 'sort_keys', false)))),
+  to_nice_yaml: f((x, a, k) => toYaml(x, param(a, k, 0, 'indent', 4), truthy(param(a, k, -1, 'sort_keys', true)))),
+  from_json: f((x) => {
+    try {
+      return JSON.parse(needString('from_json', x));
+    } catch (e) {
+      throw new TemplateError(`from_json: ${(e as Error).message}`);
+    }
+  }),
+  from_yaml: f((x) => {
+    try {
+      return parseYamlText(needString('from_yaml', x), { uniqueKeys: false });
+    } catch (e) {
+      throw new TemplateError(`from_yaml: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }),
+
+  // -- lists
+  length: f((x) => lengthOf('length', x)),
+  count: f((x) => lengthOf('count', x)),
+  first: f((x) => {
+    const l = typeof x === 'string' ? x : needList('first', x);
+    return l.length ? l[0] : new Undefined('first', 'no first item: the list is empty');
+  }),
+  last: f((x) => {
+    const l = typeof x === 'string' ? x : needList('last', x);
+    return l.length ? l[l.length - 1] : new Undefined('last', 'no last item: the list is empty');
+  }),
+  reverse: f((x) => (typeof x === 'string' ? [...x].reverse().join('') : [...needList('reverse', x)].reverse())),
+  join: f((x, a, k) => {
+    const sep = str(param(a, k, 0, 'd', ''));
+    const attr = param(a, k, 1, 'attribute');
+    return needList('join', x)
+      .map((i) => str(attr === undefined ? i : attrPath(i, attr) === MISSING ? '' : attrPath(i, attr)))
+      .join(sep);
+  }),
+  unique: f((x) => uniq(needList('unique', x))),
+  sort: f((x, a, k) => {
+    // Liquid spells the attribute positionally (`sort: 'name'`); Jinja's first positional is `reverse`
+    let reverse = param(a, k, -1, 'reverse', false);
+    let attribute = param(a, k, -1, 'attribute');
+    if (typeof a[0] === 'string' && attribute === undefined) attribute = a[0];
+    else if (a.length) reverse = a[0];
+    const caseSensitive = truthy(param(a, k, 1, 'case_sensitive', false));
+    const keyed = needList('sort', x).map((item) => {
+      let key = attribute === undefined ? item : attrPath(item, attribute);
+      if (key === MISSING) throw new TemplateError(`sort: an item has no attribute '${String(attribute)}'`);
+      if (typeof key === 'string' && !caseSensitive) key = key.toLowerCase();
+      return { item, key };
+    });
+    keyed.sort((p, q) => compareValues(p.key, q.key));
+    const out = keyed.map((p) => p.item);
+    return truthy(reverse) ? out.reverse() : out;
+  }),
+  min: f((x, a, k) => aggregate('min', x, k, (c) => c < 0)),
+  max: f((x, a, k) => aggregate('max', x, k, (c) => c > 0)),
+  sum: f((x, a, k) => {
+    const attr = param(a, k, 0, 'attribute');
+    let total = param(a, k, 1, 'start', 0);
+    for (const i of needList('sum', x)) {
+      const v = attr === undefined || attr === null ? i : attrPath(i, attr);
+      if (v === MISSING) throw new TemplateError(`sum: an item has no attribute '${String(attr)}'`);
+      total = addValues(total, v);
+    }
+    return total;
+  }),
+  flatten: f((x, a, k) => {
+    const levels = param(a, k, 0, 'levels', null);
+    return flatten(needList('flatten', x), levels === null || levels === undefined ? null : Number(levels), truthy(param(a, k, 1, 'skip_nulls', true)));
+  }),
+  union: f((x, a, k) => uniq([...needList('union', x), ...needList('union', param(a, k, 0, 'b', []))])),
+  intersect: f((x, a, k) => {
+    const b = needList('intersect', param(a, k, 0, 'b', []));
+    return uniq(needList('intersect', x).filter((i) => includesDeep(b, i)));
+  }),
+  difference: f((x, a, k) => {
+    const b = needList('difference', param(a, k, 0, 'b', []));
+    return uniq(needList('difference', x).filter((i) => !includesDeep(b, i)));
+  }),
+  symmetric_difference: f((x, a, k) => {
+    const l = needList('symmetric_difference', x);
+    const b = needList('symmetric_difference', param(a, k, 0, 'b', []));
+    return uniq([...l.filter((i) => !includesDeep(b, i)), ...b.filter((i) => !includesDeep(l, i))]);
+  }),
+  zip: f((x, a) => {
+    const lists = [needList('zip', x), ...a.map((l) => needList('zip', l))];
+    const n = Math.min(...lists.map((l) => l.length));
+    return Array.from({ length: n }, (_, i) => lists.map((l) => l[i]));
+  }),
+  dict2items: f((x, a, k) => {
+    const kn = String(param(a, k, 0, 'key_name', 'key'));
+    const vn = String(param(a, k, 1, 'value_name', 'value'));
+    return mappingEntries(needMapping('dict2items', x)).map(([key, value]) => {
+      const o: Record<string, unknown> = {};
+      setKey(o, kn, key);
+      setKey(o, vn, value);
+      return o;
+    });
+  }),
+  items2dict: f((x, a, k) => {
+    const kn = String(param(a, k, 0, 'key_name', 'key'));
+    const vn = String(param(a, k, 1, 'value_name', 'value'));
+    const out: Record<string, unknown> = {};
+    for (const item of needList('items2dict', x)) {
+      if (!isMapping(item)) throw new TemplateError(`items2dict expects a list of mappings, got an item of type ${typeName(item)}`);
+      const key = mappingGet(item, kn);
+      if (key === undefined) throw new TemplateError(`items2dict: an item has no '${kn}' key`);
+      if (!(item instanceof Map ? item.has(vn) : hasOwn(item, vn))) throw new TemplateError(`items2dict: an item has no '${vn}' key`);
+      setKey(out, str(key), mappingGet(item, vn));
+    }
+    return out;
+  }),
+  combine: f((x, a, k) => {
+    const recursive = truthy(k.recursive);
+    const listMerge = String(k.list_merge ?? 'replace');
+    const dicts = [x, ...a].flatMap((d) => (Array.isArray(d) ? d : [d]));
+    let out: Record<string, unknown> = {};
+    for (const d of dicts) out = mergeDeep(out, needMapping('combine', d), recursive, listMerge);
+    return out;
+  }),
+  keys: f((x) => mappingKeys(needMapping('keys', x))),
+  values: f((x) => mappingEntries(needMapping('values', x)).map(([, v]) => v)),
+  items: f((x) => mappingEntries(needMapping('items', x)).map(([kk, v]) => [kk, v])),
+  extract: f((x, a, k) => {
+    // `groups['db'] | map('extract', hostvars, 'ansible_host')`
+    const container = param(a, k, 0, 'container');
+    let v = getAttr(container, x);
+    if (v === MISSING) return new Undefined(`${typeof x === 'number' ? `[${x}]` : String(x)}`, `extract: '${String(x)}' is not in the container`);
+    const more = param(a, k, 1, 'morekeys');
+    for (const key of more === undefined || more === null ? [] : Array.isArray(more) ? more : [more]) {
+      v = getAttr(v, key);
+      if (v === MISSING) return new Undefined(`${String(x)}.${String(key)}`, `extract: '${String(x)}' has no '${String(key)}'`);
+    }
+    return v;
+  }),
+  map: f((x, a, k, env) => {
+    const list = needList('map', x);
+    if (k.attribute !== undefined) {
+      return list.map((i) => {
+        const v = attrPath(i, k.attribute);
+        if (v !== MISSING) return v;
+        if (hasOwn(k, 'default')) return k.default;
+        return env.need(new Undefined(`item.${String(k.attribute)}`));
+      });
+    }
+    const name = a[0];
+    if (typeof name !== 'string') throw new TemplateError("map needs a filter name or attribute='...'");
+    if (env.hasFilter(name)) {
+      const rest: Kwargs = { ...k };
+      return list.map((i) => env.applyFilter(name, i, a.slice(1), rest));
+    }
+    // Liquid's `map: 'field'` reads an attribute
+    return list.map((i) => {
+      const v = attrPath(i, name);
+      return v === MISSING ? env.need(new Undefined(`item.${name}`)) : v;
+    });
+  }),
+  select: f((x, a, _k, env) => select('select', x, a, env, false, true)),
+  reject: f((x, a, _k, env) => select('reject', x, a, env, false, false)),
+  selectattr: f((x, a, _k, env) => select('selectattr', x, a, env, true, true)),
+  rejectattr: f((x, a, _k, env) => select('rejectattr', x, a, env, true, false)),
+
+  // -- numbers and logic
+  abs: f((x) => Math.abs(numberOf('abs', x))),
+  round: f((x, a, k) => {
+    const n = numberOf('round', x);
+    const precision = Number(param(a, k, 0, 'precision', 0));
+    const method = String(param(a, k, 1, 'method', 'common'));
+    const m = 10 ** precision;
+    if (method === 'ceil') return Math.ceil(n * m) / m;
+    if (method === 'floor') return Math.floor(n * m) / m;
+    if (method !== 'common') throw new TemplateError(`round: unknown method '${method}'`, undefined, 'use common, ceil or floor');
+    return (Math.sign(n) * Math.round(Math.abs(n) * m)) / m;
+  }),
+  ternary: f((x, a, k) => {
+    const noneVal = param(a, k, 2, 'none_val');
+    if ((x === null || x === undefined) && noneVal !== undefined) return noneVal;
+    return truthy(x) ? param(a, k, 0, 'true_val') : param(a, k, 1, 'false_val');
+  }),
+  version_compare: f((x, a, k) => versionTest(x, a, k)),
+});
+
+function lengthOf(name: string, x: unknown): number {
+  if (typeof x === 'string' || Array.isArray(x)) return x.length;
+  if (x instanceof Map) return x.size;
+  if (isPlainObject(x)) return Object.keys(x).length;
+  throw new TemplateError(`the '${name}' filter expects a string, list or mapping, got ${typeName(x)}`);
+}
+
+function numberOf(name: string, x: unknown): number {
+  if (typeof x === 'number') return x;
+  if (typeof x === 'string' && x.trim() !== '' && !Number.isNaN(Number(x))) return Number(x);
+  throw new TemplateError(`the '${name}' filter expects a number, got ${typeName(x)}`);
+}
+
+FILTERS.d = FILTERS.default;
+
+export { compareVersions };
