@@ -65,7 +65,7 @@ export function queryScript(mgr: Manager | undefined, names: string[], latest: b
     lines.push(`m=${mgr}`);
   }
   if (!names.length) return lines.join('\n');
-  // each package on its own line: "pkg NAME<TAB>STATUS<TAB>VERSION" (empty status: not installed)
+  // each package on its own line: "pkg NAME<TAB>STATUS<TAB>VERSION<TAB>CANDIDATE" (status "none": not installed)
   lines.push(
     `for p in ${names.map((n) => sh`${n}`).join(' ')}; do`,
     '  if [ "$m" = apt ]; then',
@@ -76,6 +76,8 @@ export function queryScript(mgr: Manager | undefined, names: string[], latest: b
     `    s=$(rpm -q --qf 'install ok installed\\t%{VERSION}-%{RELEASE}\\n' -- "$p" 2>/dev/null) && s=$(printf '%s\\n' "$s" | head -n 1) || s=''`,
     "    c=''",
     '  fi',
+    // keep four fields when there is no status: name, status, version, candidate
+    `  [ -n "$s" ] || s="none$(printf '\\t')"`,
     `  printf 'pkg %s\\t%s\\t%s\\n' "$p" "$s" "$c"`,
     'done',
   );
