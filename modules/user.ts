@@ -96,7 +96,7 @@ export function queryScript(a: UserArgs): string {
   const lines = [
     sh`if p=$(getent passwd -- ${a.name}); then echo "passwd $p"; g=$(printf '%s' "$p" | cut -d: -f4); echo "pgroup $(getent group -- "$g" | cut -d: -f1)"; echo "groups $(id -Gn -- ${a.name})"; else echo "absent"; fi`,
   ];
-  for (const g of wanted) lines.push(sh`getent group -- ${g} >/dev/null 2>&1 || echo "nogroup " ${g}`);
+  for (const g of wanted) lines.push(sh`getent group -- ${g} >/dev/null 2>&1 || echo nogroup ${g}`);
   if (a.password !== undefined) {
     // compare on the host: the hash travels only on stdin and never comes back
     lines.push(sh`IFS= read -r want; cur=$(getent shadow -- ${a.name} | cut -d: -f2); if [ "$cur" = "$want" ]; then echo "pw same"; else echo "pw differs"; fi`);
