@@ -1,0 +1,563 @@
+/**
+ * argv -> options -> run. The only top-level catch and the only process.exit in tsplay.
+ */
+
+import fs from 'fs';
+import path from 'path';
+import {
+  EXIT,
+  InterruptedError,
+  MultiError,
+  TsplayError,
+  UsageError,
+  ValidationError,
+} from './errors';
+import { PlaybookExecutor } from './executor/index';
+import type { RunOptions } from './executor/types';
+import { Inventory } from './inventory/index';
+import { Loader } from './loader/index';
+import type { Playbook, TaskItem } from './loader/types';
+import { ModuleRegistry } from './module-registry';
+import type { EventInput, RunEvent } from './output/events';
+import { now } from './output/events';
+import { HumanReporter, JsonReporter } from './output/human';
+import { colorWanted, err, isTty, out, promptSecret, readStdin } from './output/terminal';
+import { secrets } from './secrets';
+import { Templar } from './templating/index';
+import { runVaultCommand, Vault } from './vault/index';
+import { loadYamlFile, parseYaml, type YamlOptions } from './yaml';
+
+import pkg from '../package.json';
+
+const VERSION: string = pkg.version;
+
+const MAIN_HELP = `tsplay ${VERSION}: agentless, SSH-based playbook runner (Ansible-compatible playbooks and inventories)
+
+Usage:
+  tsplay run PLAYBOOK -i INVENTORY [options]   run a playbook (see: tsplay run --help)
+  tsplay inventory -i INVENTORY --list|--graph|--host NAME
+  tsplay doc --list | tsplay doc MODULE        module documentation
+  tsplay vault ACTION ...                      Ansible Vault 1.1 files (see: tsplay vault --help)
+  tsplay --version | --help
+
+Exit codes: 0 ok, 1 usage/input/internal error, 2 a host failed, 4 a host unreachable, 130 interrupted.
+`;
+
+const RUN_HELP = `Usage: tsplay run PLAYBOOK -i INVENTORY [options]
+
+Inventory and hosts:
+  -i, --inventory PATH       inventory file or directory (repeatable)
+  -l, --limit PATTERN        further limit the hosts (Ansible host patterns)
+      --list-hosts           print the hosts each play would run on, then exit
+Mode:
+  -C, --check                dry run: plan every task, change nothing
+  -D, --diff                 show the changes (unified diffs for files)
+      --syntax-check         validate the playbook, its roles and every static module argument; report all errors
+      --list-tasks           print the tasks each play would run, then exit
+      --start-at-task NAME   start at the first task with this name
+  -t, --tags TAGS            only tasks with these tags (comma-separated, repeatable)
+      --skip-tags TAGS       skip tasks with these tags
+  -e, --extra-vars VARS      k=v pairs, YAML/JSON, or @file (repeatable; highest precedence)
+Execution:
+  -f, --forks N              hosts in parallel (default 20)
+      --timeout SECONDS      SSH connect timeout (default 10)
+      --host-key-checking P  strict | accept-new (default) | off
+      --known-hosts FILE     known_hosts file (default ~/.ssh/known_hosts)
+  -k, --ask-pass             ask for the SSH password
+  -K, --ask-become-pass      ask for the become (sudo/su) password
+Vault:
+      --vault-password-file FILE   (repeatable; also TSPLAY_VAULT_PASSWORD_FILE)
+      --ask-vault-pass
+      --vault-id [LABEL@]SOURCE
+Output:
+  -v, -vv, -vvv              more detail (results, commands, connection)
+      --format human|json    json: one event per line (documented in README)
+  -h, --help
+`;
+
+const INVENTORY_HELP = `Usage: tsplay inventory -i INVENTORY (--list | --graph [GROUP] | --host NAME) [-e k=v] [--vault-password-file F]
+Shows the inventory as tsplay reads it: --list as JSON (like ansible-inventory), --graph as a tree,
+--host NAME the merged variables of one host.
+`;
+
+interface ParsedRun {
+  playbook?: string;
+  inventories: string[];
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  forks: number;
+  tags: string[];
+  skipTags: string[];
+  extraVars: string[];
+  verbosity: number;
+  listHosts: boolean;
+  listTasks: boolean;
+  syntaxCheck: boolean;
+  startAtTask?: string;
+  format: 'human' | 'json';
+  timeout: number;
+  hostKeyChecking?: 'strict' | 'accept-new' | 'off';
+  knownHosts?: string;
+  askPass: boolean;
+  askBecomePass: boolean;
+  vaultPasswordFiles: string[];
+  vaultIds: string[];
+  askVaultPass: boolean;
+  help: boolean;
+  // inventory command
+  list: boolean;
+  graph?: string | true;
+  hostName?: string;
+}
+
+type OptSpec = { names: string[]; arg: boolean; set: (p: ParsedRun, v: string) => void };
+
+const num = (flag: string, v: string, min: number): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} expects a whole number >= ${min}, got '${v}'`);
+  return n;
+};
+
+const OPTIONS: OptSpec[] = [
+  { names: ['-i', '--inventory', '--inventory-file'], arg: true, set: (p, v) => p.inventories.push(v) },
+  { names: ['-C', '--check'], arg: false, set: (p) => (p.check = true) },
+  { names: ['-D', '--diff'], arg: false, set: (p) => (p.diff = true) },
+  { names: ['-l', '--limit'], arg: true, set: (p, v) => (p.limit = p.limit ? `${p.limit}:&${v}` : v) },
+  { names: ['-f', '--forks'], arg: true, set: (p, v) => (p.forks = num('--forks', v, 1)) },
+  { names: ['-t', '--tags'], arg: true, set: (p, v) => p.tags.push(...v.split(',').map((x) => x.trim()).filter(Boolean)) },
+  { names: ['--skip-tags'], arg: true, set: (p, v) => p.skipTags.push(...v.split(',').map((x) => x.trim()).filter(Boolean)) },
+  { names: ['-e', '--extra-vars'], arg: true, set: (p, v) => p.extraVars.push(v) },
+  { names: ['--list-hosts'], arg: false, set: (p) => (p.listHosts = true) },
+  { names: ['--list-tasks'], arg: false, set: (p) => (p.listTasks = true) },
+  { names: ['--syntax-check'], arg: false, set: (p) => (p.syntaxCheck = true) },
+  { names: ['--start-at-task'], arg: true, set: (p, v) => (p.startAtTask = v) },
+  {
+    names: ['--format'],
+    arg: true,
+    set: (p, v) => {
+      if (v !== 'human' && v !== 'json') throw new UsageError(`--format expects human or json, got '${v}'`);
+      p.format = v;
+    },
+  },
+  { names: ['-T', '--timeout'], arg: true, set: (p, v) => (p.timeout = num('--timeout', v, 1)) },
+  {
+    names: ['--host-key-checking'],
+    arg: true,
+    set: (p, v) => {
+      if (!['strict', 'accept-new', 'off'].includes(v)) throw new UsageError(`--host-key-checking expects strict, accept-new or off, got '${v}'`);
+      p.hostKeyChecking = v as ParsedRun['hostKeyChecking'];
+    },
+  },
+  { names: ['--known-hosts'], arg: true, set: (p, v) => (p.knownHosts = v) },
+  { names: ['-k', '--ask-pass'], arg: false, set: (p) => (p.askPass = true) },
+  { names: ['-K', '--ask-become-pass'], arg: false, set: (p) => (p.askBecomePass = true) },
+  { names: ['--vault-password-file', '--vault-pass-file'], arg: true, set: (p, v) => p.vaultPasswordFiles.push(v) },
+  { names: ['--vault-id'], arg: true, set: (p, v) => p.vaultIds.push(v) },
+  { names: ['-J', '--ask-vault-pass', '--ask-vault-password'], arg: false, set: (p) => (p.askVaultPass = true) },
+  { names: ['-h', '--help'], arg: false, set: (p) => (p.help = true) },
+  { names: ['--list'], arg: false, set: (p) => (p.list = true) },
+  { names: ['--host'], arg: true, set: (p, v) => (p.hostName = v) },
+];
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+export function parseArgs(argv: string[], command: string): ParsedRun {
+  const p: ParsedRun = {
+    inventories: [],
+    check: false,
+    diff: false,
+    forks: 20,
+    tags: [],
+    skipTags: [],
+    extraVars: [],
+    verbosity: 0,
+    listHosts: false,
+    listTasks: false,
+    syntaxCheck: false,
+    format: 'human',
+    timeout: 10,
+    askPass: false,
+    askBecomePass: false,
+    vaultPasswordFiles: [],
+    vaultIds: [],
+    askVaultPass: false,
+    help: false,
+    list: false,
+  };
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    if (/^-v+$/.test(a)) {
+      p.verbosity += a.length - 1;
+      continue;
+    }
+    if (a === '--verbose') {
+      p.verbosity++;
+      continue;
+    }
+    if (command === 'inventory' && a === '--graph') {
+      const next = argv[i + 1];
+      p.graph = next && !next.startsWith('-') ? (i++, next) : true;
+      continue;
+    }
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      positional.push(a);
+      continue;
+    }
+    let inline: string | undefined;
+    if (a.startsWith('--') && a.includes('=')) {
+      inline = a.slice(a.indexOf('=') + 1);
+      a = a.slice(0, a.indexOf('='));
+    } else if (/^-[a-zA-Z]./.test(a) && !a.startsWith('--')) {
+      // -ihosts / -efoo=bar short forms
+      inline = a.slice(2);
+      a = a.slice(0, 2);
+    }
+    const spec = OPTIONS.find((o) => o.names.includes(a));
+    if (!spec) {
+      const all = OPTIONS.flatMap((o) => o.names).filter((n) => n.startsWith('--'));
+      const best = all.map((n) => [n, levenshtein(a, n)] as const).sort((x, y) => x[1] - y[1])[0];
+      throw new UsageError(`unknown option '${a}'`, undefined, best && best[1] <= 3 ? `did you mean '${best[0]}'? (see tsplay ${command} --help)` : `see tsplay ${command} --help`);
+    }
+    if (spec.arg) {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`option ${a} needs a value`, undefined, `see tsplay ${command} --help`);
+      spec.set(p, v);
+    } else {
+      if (inline !== undefined && a.startsWith('--')) throw new UsageError(`option ${a} takes no value`);
+      spec.set(p, '');
+      if (inline) {
+        // combined short flags such as -CD or -vvv after another flag
+        for (const ch of inline) {
+          const s = OPTIONS.find((o) => o.names.includes(`-${ch}`) && !o.arg);
+          if (ch === 'v') p.verbosity++;
+          else if (s) s.set(p, '');
+          else throw new UsageError(`unknown option '-${ch}' in '${argv[i]}'`);
+        }
+      }
+    }
+  }
+  if (command === 'run') {
+    if (positional.length > 1) throw new UsageError(`one playbook per run, got: ${positional.join(' ')}`);
+    p.playbook = positional[0];
+  } else if (positional.length) {
+    throw new UsageError(`unexpected argument '${positional[0]}'`, undefined, `see tsplay ${command} --help`);
+  }
+  return p;
+}
+
+/** -e k=v k2=v2 | -e '{"a":1}' | -e @file.yml */
+async function parseExtraVars(items: string[], yamlOpts: YamlOptions): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const item of items) {
+    if (item.startsWith('@')) {
+      const file = item.slice(1);
+      const v = await loadYamlFile(file, yamlOpts);
+      if (v === null) continue;
+      if (typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`-e @${file}: must contain a mapping of variables`);
+      Object.assign(out, v);
+    } else if (/^\s*[{[]/.test(item)) {
+      const v = parseYaml(item, '-e', yamlOpts);
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`-e '${item}': must be a mapping`);
+      Object.assign(out, v);
+    } else {
+      for (const m of item.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\S*)/g)) {
+        let v = m[2];
+        if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+        out[m[1]] = v;
+      }
+      if (!/^\s*([A-Za-z_][A-Za-z0-9_]*=("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\S*)\s*)+$/.test(item)) {
+        throw new UsageError(`-e '${item}': expected k=v pairs, YAML/JSON, or @file`);
+      }
+    }
+  }
+  return out;
+}
+
+function walkTasks(items: TaskItem[], visit: (t: TaskItem, depth: number) => void, depth = 0): void {
+  for (const t of items) {
+    visit(t, depth);
+    if (t.kind === 'block') {
+      walkTasks(t.block, visit, depth + 1);
+      walkTasks(t.rescue, visit, depth + 1);
+      walkTasks(t.always, visit, depth + 1);
+    }
+  }
+}
+
+/** Static checks across the playbook that need more than one task: notify targets, host patterns. */
+function crossCheck(pb: Playbook, inventory: Inventory): void {
+  const errors: TsplayError[] = [];
+  for (const play of pb.plays) {
+    const names = new Set<string>();
+    for (const h of play.handlers) {
+      if (h.name) names.add(h.name);
+      if (h.name && h.role) names.add(`${h.role.name} : ${h.name}`);
+      for (const l of h.listen ?? []) names.add(l);
+    }
+    const check = (items: TaskItem[]) =>
+      walkTasks(items, (t) => {
+        if (t.kind !== 'task') return;
+        for (const n of t.notify ?? []) {
+          if (!n.includes('{{') && !names.has(n)) errors.push(new ValidationError(`notify: no handler named '${n}' in this play`, t.loc, names.size ? `handlers: ${[...names].join(', ')}` : 'the play has no handlers'));
+        }
+      });
+    for (const items of [play.preTasks, play.roleTasks, play.tasks, play.postTasks, play.handlers]) check(items);
+    if (!play.hosts.includes('{{')) {
+      try {
+        inventory.select(play.hosts, play.loc);
+      } catch (e) {
+        if (e instanceof TsplayError) errors.push(e);
+        else throw e;
+      }
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) throw new MultiError(errors);
+}
+
+function listTasks(pb: Playbook, inventory: Inventory, tags: string[]): string {
+  const lines: string[] = [`playbook: ${pb.file}`];
+  for (const play of pb.plays) {
+    lines.push('', `  play #${pb.plays.indexOf(play) + 1} (${play.hosts}): ${play.name ?? play.hosts}\tTAGS: [${play.tags.join(', ')}]`, '    tasks:');
+    for (const section of [play.preTasks, play.roleTasks, play.tasks, play.postTasks]) {
+      walkTasks(section, (t) => {
+        if (t.kind === 'block') return;
+        if (tags.length && !tags.some((x) => t.effectiveTags.includes(x)) && !t.effectiveTags.includes('always')) return;
+        const name = t.kind === 'task' ? t.name ?? t.module : t.kind === 'meta' ? `meta: ${t.action}` : `${t.kind}: ${t.target}`;
+        lines.push(`      ${t.role ? `${t.role.name} : ` : ''}${name}\tTAGS: [${t.effectiveTags.join(', ')}]`);
+      });
+    }
+  }
+  void inventory;
+  return lines.join('\n') + '\n';
+}
+
+async function makeVault(p: ParsedRun): Promise<Vault | undefined> {
+  return Vault.fromOptions({ passwordFiles: p.vaultPasswordFiles, vaultIds: p.vaultIds, askPass: p.askVaultPass, env: process.env, prompt: (q) => promptSecret(q) });
+}
+
+async function cmdRun(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, 'run');
+  if (p.help) {
+    out(RUN_HELP);
+    return EXIT.OK;
+  }
+  if (!p.playbook) throw new UsageError('missing PLAYBOOK', undefined, 'usage: tsplay run PLAYBOOK -i INVENTORY (see tsplay run --help)');
+  const vault = await makeVault(p);
+  const yamlOpts: YamlOptions = { decrypt: vault?.decryptFn };
+  const extraVars = await parseExtraVars(p.extraVars, yamlOpts);
+  for (const inv of p.inventories) if (!fs.existsSync(inv)) throw new UsageError(`inventory not found: ${inv}`);
+  const inventory = await Inventory.load(p.inventories, { decrypt: vault?.decryptFn });
+  const modules = new ModuleRegistry();
+  const rolesPath = (process.env.TSPLAY_ROLES_PATH ?? process.env.ANSIBLE_ROLES_PATH ?? '').split(':').filter(Boolean);
+  const loader = new Loader({ modules, rolesPath, decrypt: vault?.decryptFn });
+  const playbookFile = path.resolve(p.playbook);
+  const pb = await loader.loadPlaybook(playbookFile);
+  await inventory.addVarsDir(path.dirname(playbookFile));
+  crossCheck(pb, inventory);
+  if (p.syntaxCheck) {
+    out(`playbook: ${p.playbook}\nsyntax OK: ${pb.plays.length} play(s)\n`);
+    return EXIT.OK;
+  }
+  if (p.listTasks) {
+    out(listTasks(pb, inventory, p.tags));
+    return EXIT.OK;
+  }
+  if (p.listHosts) {
+    const limit = p.limit ? new Set(inventory.select(p.limit)) : undefined;
+    const lines = [`playbook: ${p.playbook}`];
+    for (const play of pb.plays) {
+      const hosts = inventory.select(play.hosts, play.loc).filter((h) => !limit || limit.has(h));
+      lines.push('', `  play #${pb.plays.indexOf(play) + 1} (${play.hosts}): ${play.name ?? play.hosts}`, `    pattern: ['${play.hosts}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
+    }
+    out(lines.join('\n') + '\n');
+    return EXIT.OK;
+  }
+  if (p.limit) inventory.select(p.limit);
+  const connPassword = p.askPass ? await promptSecret('SSH password: ') : undefined;
+  const becomePassword = p.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
+  if (connPassword) secrets.add(connPassword);
+  if (becomePassword) secrets.add(becomePassword);
+
+  const ac = new AbortController();
+  let sigints = 0;
+  const onSigint = () => {
+    sigints++;
+    if (sigints === 1) {
+      err('\n[interrupted] stopping: no new tasks start; running writes finish or roll back (Ctrl-C again to quit at once)\n');
+      ac.abort();
+    } else {
+      process.exit(EXIT.INTERRUPTED);
+    }
+  };
+  process.on('SIGINT', onSigint);
+
+  const reporter =
+    p.format === 'json'
+      ? new JsonReporter((s) => process.stdout.write(s))
+      : new HumanReporter({ verbosity: p.verbosity, color: colorWanted(), live: isTty() && p.format === 'human', write: (s) => process.stdout.write(s) });
+  const emit = (e: EventInput) => reporter.handle({ ...e, time: now() } as RunEvent);
+  const opts: RunOptions = {
+    check: p.check,
+    diff: p.diff,
+    forks: p.forks,
+    limit: p.limit,
+    tags: p.tags,
+    skipTags: p.skipTags,
+    extraVars,
+    verbosity: p.verbosity,
+    startAtTask: p.startAtTask,
+    timeoutMs: p.timeout * 1000,
+    hostKeyChecking: p.hostKeyChecking,
+    knownHostsFile: p.knownHosts,
+    becomePassword,
+    connPassword,
+    signal: ac.signal,
+    version: VERSION,
+  };
+  const templar = new Templar();
+  const readVarsFile = async (file: string) => {
+    const v = await loadYamlFile(file, yamlOpts);
+    if (v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('a vars file must contain a mapping of variables', { file });
+    return v as Record<string, unknown>;
+  };
+  const executor = new PlaybookExecutor({ inventory, loader, templar, modules, emit, readVarsFile }, opts);
+  try {
+    const summary = await executor.run(pb);
+    return summary.exitCode;
+  } finally {
+    reporter.close();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+async function cmdInventory(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, 'inventory');
+  if (p.help) {
+    out(INVENTORY_HELP);
+    return EXIT.OK;
+  }
+  if (!p.inventories.length) throw new UsageError('missing -i INVENTORY', undefined, INVENTORY_HELP.split('\n')[0]);
+  const modes = [p.list, p.graph !== undefined, p.hostName !== undefined].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError('give exactly one of --list, --graph, --host NAME');
+  for (const inv of p.inventories) if (!fs.existsSync(inv)) throw new UsageError(`inventory not found: ${inv}`);
+  const vault = await makeVault(p);
+  const inventory = await Inventory.load(p.inventories, { decrypt: vault?.decryptFn });
+  if (p.list) out(JSON.stringify(inventory.toListJSON(), null, 4) + '\n');
+  else if (p.graph !== undefined) out(inventory.graph(typeof p.graph === 'string' ? p.graph : undefined) + '\n');
+  else {
+    if (!inventory.hasHost(p.hostName!)) throw new UsageError(`host '${p.hostName}' is not in the inventory`);
+    out(JSON.stringify(inventory.hostVars(p.hostName!), null, 4) + '\n');
+  }
+  return EXIT.OK;
+}
+
+function schemaType(s: Record<string, unknown>): string {
+  if (s.enum) return (s.enum as unknown[]).join('|');
+  if (Array.isArray(s.type)) return s.type.join('|');
+  if (s.type === 'array' && s.items && typeof s.items === 'object') return `list of ${schemaType(s.items as Record<string, unknown>)}`;
+  if (s.type) return String(s.type);
+  if (s.oneOf || s.anyOf) return ((s.oneOf ?? s.anyOf) as Record<string, unknown>[]).map(schemaType).join('|');
+  return 'any';
+}
+
+async function cmdDoc(argv: string[]): Promise<number> {
+  const modules = new ModuleRegistry();
+  if (argv.includes('-h') || argv.includes('--help') || argv.length === 0) {
+    out('Usage: tsplay doc --list | tsplay doc MODULE\n');
+    return argv.length === 0 ? EXIT.ERROR : EXIT.OK;
+  }
+  if (argv[0] === '--list' || argv[0] === '-l') {
+    const all = modules.all();
+    const w = Math.max(...all.map((m) => m.name.length)) + 2;
+    out(all.map((m) => `${m.name.padEnd(w)}${m.description}`).join('\n') + '\n');
+    return EXIT.OK;
+  }
+  const m = modules.get(argv[0]);
+  if (!m) {
+    const best = modules.names().map((n) => [n, levenshtein(argv[0], n)] as const).sort((a, b) => a[1] - b[1])[0];
+    throw new UsageError(`unknown module '${argv[0]}'`, undefined, best && best[1] <= 3 ? `did you mean '${best[0]}'? (tsplay doc --list)` : 'tsplay doc --list shows every module');
+  }
+  const schema = m.schema as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  const lines = [`${m.name}: ${m.description}`, '', 'ARGUMENTS'];
+  for (const [k, s] of Object.entries(schema.properties ?? {})) {
+    const req = schema.required?.includes(k) ? ' (required)' : '';
+    const def = s.default !== undefined ? ` [default: ${JSON.stringify(s.default)}]` : '';
+    lines.push(`  ${k}${req}: ${schemaType(s)}${def}`);
+    if (s.description) lines.push(`      ${String(s.description)}`);
+  }
+  if (m.freeForm) lines.push('', `Free form: \`${m.name}: VALUE\` sets ${m.freeForm}.`);
+  lines.push('', 'CHECK MODE', `  ${m.checkMode}`, '', 'EXAMPLE', ...m.example.trimEnd().split('\n').map((l) => `  ${l}`));
+  out(lines.join('\n') + '\n');
+  return EXIT.OK;
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+      err(MAIN_HELP);
+      return EXIT.ERROR;
+    case '-h':
+    case '--help':
+    case 'help':
+      out(MAIN_HELP);
+      return EXIT.OK;
+    case '--version':
+    case '-V':
+    case 'version':
+      out(`tsplay ${VERSION}\n`);
+      return EXIT.OK;
+    case 'run':
+    case 'playbook':
+      return cmdRun(rest);
+    case 'inventory':
+      return cmdInventory(rest);
+    case 'doc':
+      return cmdDoc(rest);
+    case 'vault':
+      return runVaultCommand(rest, {
+        stdout: out,
+        stderr: err,
+        readStdin,
+        prompt: (q, o) => (o?.silent === false ? promptSecret(q) : promptSecret(q)),
+      }, process.env);
+    default: {
+      const known = ['run', 'inventory', 'doc', 'vault'];
+      const best = known.map((n) => [n, levenshtein(cmd, n)] as const).sort((a, b) => a[1] - b[1])[0];
+      throw new UsageError(`unknown command '${cmd}'`, undefined, best[1] <= 2 ? `did you mean 'tsplay ${best[0]}'?` : 'see tsplay --help');
+    }
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let code: number;
+  try {
+    code = await dispatch(argv);
+  } catch (e) {
+    if (e instanceof InterruptedError) code = EXIT.INTERRUPTED;
+    else if (e instanceof TsplayError) {
+      err(`ERROR: ${e.describe()}\n`);
+      code = e.exitCode === EXIT.OK ? EXIT.ERROR : e.exitCode;
+      if (e.exitCode === EXIT.HOST_FAILED || e.exitCode === EXIT.UNREACHABLE) code = EXIT.ERROR;
+    } else {
+      err(`INTERNAL ERROR (a bug in tsplay; please report it): ${(e as Error)?.stack ?? String(e)}\n`);
+      code = EXIT.ERROR;
+    }
+  }
+  // let stdout drain before exiting (pipes)
+  process.stdout.write('', () => process.exit(code));
+}

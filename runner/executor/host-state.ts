@@ -1,0 +1,27 @@
+/**
+ * Per-host state for the whole run (it outlives plays, as Ansible's does): gathered facts,
+ * set_fact/register results, failure state, recap counters, notified handlers.
+ */
+
+import { emptyCounters, type HostCounters } from '../output/events';
+
+export class HostState {
+  /** gathered facts: `ansible_facts` plus the injected `ansible_*` names */
+  facts: Record<string, unknown> = {};
+  /** set_fact / register / include_vars: above play vars, below extra vars */
+  runtime: Record<string, unknown> = {};
+  failed = false;
+  unreachable = false;
+  /** meta: end_host */
+  ended = false;
+  counters: HostCounters = emptyCounters();
+  /** handler names notified in the current play */
+  notified = new Set<string>();
+
+  constructor(readonly name: string) {}
+
+  /** Still takes part in the play. */
+  get active(): boolean {
+    return !this.failed && !this.unreachable && !this.ended;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The runner's only view of the modules (through modules/index.ts): lookup, argument
+ * validation with ajv (defaults applied, Ansible-style booleans accepted), and the
+ * ModuleCatalog the loader uses for static validation.
+ */
+
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { getModule, MODULES } from '../modules/index';
+import type { ModuleCatalog } from './loader/types';
+import type { TsplayModule } from './module-api';
+
+const TRUE_WORDS = new Set(['yes', 'true', 'on', 'y', '1']);
+const FALSE_WORDS = new Set(['no', 'false', 'off', 'n', '0']);
+
+export interface ArgProblem {
+  path: string;
+  message: string;
+}
+
+function hasTemplate(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('{{') || v.includes('{%');
+  if (Array.isArray(v)) return v.some(hasTemplate);
+  if (v && typeof v === 'object') return Object.values(v).some(hasTemplate);
+  return false;
+}
+
+function describeError(e: ErrorObject): ArgProblem {
+  const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return { path: path ? `${path}.${e.params.additionalProperty}` : String(e.params.additionalProperty), message: `unsupported argument '${e.params.additionalProperty}'` };
+    case 'required':
+      return { path, message: `missing required argument '${e.params.missingProperty}'` };
+    case 'enum':
+      return { path, message: `must be one of: ${(e.params.allowedValues as unknown[]).join(', ')}` };
+    case 'type':
+      return { path, message: `must be of type ${e.params.type}` };
+    default:
+      return { path, message: e.message ?? 'is invalid' };
+  }
+}
+
+export class ModuleRegistry implements ModuleCatalog {
+  private readonly ajv = new Ajv({ useDefaults: true, allErrors: true, coerceTypes: true, strict: false });
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  get(name: string): TsplayModule | undefined {
+    return getModule(name);
+  }
+
+  has(name: string): boolean {
+    return getModule(name) !== undefined;
+  }
+
+  names(): string[] {
+    return MODULES.map((m) => m.name).sort();
+  }
+
+  all(): TsplayModule[] {
+    return [...MODULES].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  freeForm(name: string): string | undefined {
+    return getModule(name)?.freeForm;
+  }
+
+  private validator(m: TsplayModule): ValidateFunction {
+    let v = this.validators.get(m.name);
+    if (!v) {
+      v = this.ajv.compile(m.schema);
+      this.validators.set(m.name, v);
+    }
+    return v;
+  }
+
+  /** Ansible writes booleans as yes/no/on/off: normalise top-level boolean args before ajv. */
+  private normalise(m: TsplayModule, args: Record<string, unknown>): Record<string, unknown> {
+    const props = (m.schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+    const out: Record<string, unknown> = { ...args };
+    for (const [k, v] of Object.entries(out)) {
+      const t = props[k]?.type;
+      const wantsBool = t === 'boolean' || (Array.isArray(t) && t.includes('boolean') && !t.includes('string'));
+      if (wantsBool && typeof v === 'string') {
+        const w = v.trim().toLowerCase();
+        if (TRUE_WORDS.has(w)) out[k] = true;
+        else if (FALSE_WORDS.has(w)) out[k] = false;
+      }
+    }
+    return out;
+  }
+
+  /** Validate rendered args; returns the args with defaults applied, or the problems. */
+  validate(name: string, args: Record<string, unknown>): { args: Record<string, unknown>; problems: ArgProblem[] } {
+    const m = getModule(name);
+    if (!m) return { args, problems: [{ path: '', message: `unknown module '${name}'` }] };
+    const copy = structuredClone(this.normalise(m, args));
+    const v = this.validator(m);
+    if (v(copy)) return { args: copy, problems: [] };
+    return { args: copy, problems: (v.errors ?? []).map(describeError) };
+  }
+
+  validateStatic(name: string, args: Record<string, unknown>): ArgProblem[] {
+    const templated = new Set(Object.keys(args).filter((k) => hasTemplate(args[k])));
+    const { problems } = this.validate(name, args);
+    return problems.filter((p) => {
+      const top = p.path.split('.')[0];
+      return !(top && templated.has(top));
+    });
+  }
+}
