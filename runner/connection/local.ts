@@ -14,9 +14,20 @@ export type ExtendedExecOptions = ConnExecOptions & SessionExecOptions;
 /** Spawn argv as its own process group so a kill reaches everything it started. */
 export function spawnChannel(argv: string[]): ShellChannel {
   const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const ended = (s: NodeJS.ReadableStream): Promise<void> => new Promise((r) => s.once('end', () => r()).once('close', () => r()));
+  const streamsEnded = Promise.all([ended(child.stdout!), ended(child.stderr!)]);
   const closed = new Promise<string>((resolve) => {
     child.on('error', (e) => resolve(`cannot start ${argv[0]}: ${e.message}`));
-    child.on('close', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit code ${code}`));
+    // 'exit', not 'close': a background job of the dead shell may hold its pipes open for long.
+    // Give the pipes a moment to deliver the last bytes (sudo's error message) first.
+    child.on('exit', (code, signal) => {
+      const reason = signal ? `killed by ${signal}` : `exit code ${code}`;
+      const t = setTimeout(() => resolve(reason), 200);
+      void streamsEnded.then(() => {
+        clearTimeout(t);
+        resolve(reason);
+      });
+    });
   });
   let exited = false;
   void closed.then(() => (exited = true));
