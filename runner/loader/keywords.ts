@@ -1,0 +1,126 @@
+/**
+ * The playbook language's keywords: which are valid where, and the Ansible keywords tsplay
+ * knows but does not support (so the message says "not supported" instead of "unknown").
+ */
+
+/** Keywords every play, block, task and role entry accepts (CommonKeywords in types.ts). */
+export const COMMON_KEYS = [
+  'name',
+  'when',
+  'tags',
+  'vars',
+  'environment',
+  'become',
+  'become_user',
+  'become_method',
+  'become_flags',
+  'check_mode',
+  'diff',
+  'no_log',
+  'ignore_errors',
+  'ignore_unreachable',
+  'any_errors_fatal',
+  'run_once',
+  'delegate_to',
+] as const;
+
+export const PLAY_KEYS = new Set<string>([
+  ...COMMON_KEYS.filter((k) => k !== 'when' && k !== 'run_once' && k !== 'delegate_to'),
+  'hosts',
+  'vars_files',
+  'roles',
+  'pre_tasks',
+  'tasks',
+  'post_tasks',
+  'handlers',
+  'gather_facts',
+  'serial',
+  'strategy',
+  'max_fail_percentage',
+]);
+
+export const LOOP_KEYS = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control'] as const;
+
+/** Keywords of a task that runs a module. */
+export const TASK_KEYS = new Set<string>([
+  ...COMMON_KEYS,
+  ...LOOP_KEYS,
+  'register',
+  'notify',
+  'changed_when',
+  'failed_when',
+  'until',
+  'retries',
+  'delay',
+  'args',
+  'action',
+  'local_action',
+  'listen',
+]);
+
+export const BLOCK_KEYS = new Set<string>([...COMMON_KEYS, 'block', 'rescue', 'always', 'notify']);
+
+/** Keywords on include_tasks / include_role (they loop; they do not register or notify). */
+export const INCLUDE_KEYS = new Set<string>([...COMMON_KEYS, ...LOOP_KEYS]);
+/** Keywords on import_tasks / import_role / meta: applied statically, so no loop. */
+export const IMPORT_KEYS = new Set<string>([...COMMON_KEYS]);
+
+export const IMPORT_PLAYBOOK_KEYS = new Set<string>(['import_playbook', 'name', 'when', 'tags', 'vars']);
+
+/** Keys of a `roles:` entry (and a meta dependency) that are keywords; any other key is a role param. */
+export const ROLE_ENTRY_KEYWORDS = new Set<string>([...COMMON_KEYS.filter((k) => k !== 'name'), 'role', 'name']);
+
+/** Task keys that say what the task does (exactly one per task). */
+export const ACTION_KEYWORDS = new Set<string>(['include_tasks', 'import_tasks', 'include_role', 'import_role', 'meta']);
+
+export const INCLUDE_ROLE_ARGS = new Set<string>(['name', 'tasks_from']);
+
+export const LOOP_CONTROL_KEYS = new Set<string>(['loop_var', 'index_var', 'label', 'pause']);
+
+export const META_ACTIONS = ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'refresh_inventory'] as const;
+export type MetaAction = (typeof META_ACTIONS)[number];
+
+export const STRATEGIES = ['linear', 'free'] as const;
+
+/** Ansible play keywords tsplay does not implement, with what to do instead. */
+export const UNSUPPORTED_PLAY_KEYS: Record<string, string> = {
+  vars_prompt: 'tsplay runs unattended: pass the values with -e/--extra-vars, group_vars or a vault file',
+  module_defaults: 'set the arguments on each task (a YAML anchor avoids repeating them)',
+  remote_user: 'set ansible_user in the inventory',
+  connection: 'set ansible_connection in the inventory, or use delegate_to: localhost on tasks',
+  port: 'set ansible_port in the inventory',
+  order: 'hosts run in inventory order',
+  force_handlers: 'not supported',
+  gather_subset: 'tsplay gathers one fixed set of facts',
+  gather_timeout: 'tsplay gathers one fixed set of facts',
+  fact_path: 'local facts are not supported',
+  collections: 'tsplay has no collections: write module names without a prefix',
+  debugger: 'not supported',
+  throttle: 'use --forks or serial',
+  timeout: 'not supported',
+  when: "plays have no 'when' (as in Ansible): put it on the tasks, a block, or on import_playbook",
+};
+
+export const UNSUPPORTED_TASK_KEYS: Record<string, string> = {
+  async: 'long-running commands run in the foreground; use the module timeout or wait_for',
+  poll: 'long-running commands run in the foreground',
+  throttle: 'use --forks or serial on the play',
+  timeout: 'not supported',
+  delegate_facts: 'not supported',
+  connection: "use delegate_to: localhost (or local_action) for controller-side tasks",
+  remote_user: 'set ansible_user in the inventory, or become_user on the task',
+  module_defaults: 'set the arguments on each task',
+  collections: 'tsplay has no collections: write module names without a prefix',
+  debugger: 'not supported',
+  port: 'set ansible_port in the inventory',
+  include: "'include' was removed from Ansible: use include_tasks (dynamic) or import_tasks (static)",
+  import_playbook: 'import_playbook is only valid at the top level of a playbook, not in a task list',
+  vars_prompt: 'tsplay runs unattended: pass the values with -e/--extra-vars',
+};
+
+/** FQCN prefixes that name Ansible's own modules and keywords. */
+const FQCN = /^ansible\.(builtin|legacy)\./;
+
+export function stripFqcn(name: string): string {
+  return name.replace(FQCN, '');
+}

@@ -1,0 +1,73 @@
+/**
+ * One load pass: collects every error instead of stopping at the first (so --syntax-check and
+ * `run` report all problems at once), and reads each YAML file once even when it is imported
+ * from several places.
+ */
+
+import { promises as fs } from 'fs';
+import { MultiError, TsplayError, ValidationError, type SourceLocation } from '../errors';
+import { loadYamlFile, type YamlOptions } from '../yaml';
+
+export class Session {
+  readonly errors: TsplayError[] = [];
+  private readonly seen = new Set<string>();
+  private readonly files = new Map<string, Promise<{ ok: true; data: unknown } | { ok: false; error: TsplayError }>>();
+  private readonly stats = new Map<string, Promise<'file' | 'dir' | null>>();
+
+  constructor(private readonly yamlOpts: YamlOptions) {}
+
+  /** Record an error; the same error reached twice (a file imported twice) is kept once. */
+  add(e: TsplayError): void {
+    const key = e.describe();
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.errors.push(e);
+  }
+
+  error(message: string, loc: SourceLocation | undefined, hint?: string): void {
+    this.add(new ValidationError(message, loc, hint));
+  }
+
+  /** Parsed YAML of a file, or undefined after recording why it could not be read. */
+  async yaml(file: string): Promise<unknown | undefined> {
+    let p = this.files.get(file);
+    if (!p) {
+      p = loadYamlFile(file, this.yamlOpts).then(
+        (data) => ({ ok: true as const, data }),
+        (e: unknown) => {
+          if (e instanceof TsplayError) return { ok: false as const, error: e };
+          throw e;
+        },
+      );
+      this.files.set(file, p);
+    }
+    const r = await p;
+    if (r.ok) return r.data;
+    this.add(r.error);
+    return undefined;
+  }
+
+  async kind(file: string): Promise<'file' | 'dir' | null> {
+    let p = this.stats.get(file);
+    if (!p) {
+      p = fs.stat(file).then(
+        (s) => (s.isDirectory() ? 'dir' : 'file'),
+        () => null,
+      );
+      this.stats.set(file, p);
+    }
+    return p;
+  }
+
+  /** The first candidate that is a regular file. */
+  async firstFile(candidates: string[]): Promise<string | undefined> {
+    for (const c of candidates) if ((await this.kind(c)) === 'file') return c;
+    return undefined;
+  }
+
+  /** Throw what was collected: the single error as it is, several as a MultiError. */
+  throwIfErrors(): void {
+    if (this.errors.length === 1) throw this.errors[0];
+    if (this.errors.length > 1) throw new MultiError([...this.errors]);
+  }
+}
