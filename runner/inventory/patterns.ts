@@ -71,11 +71,17 @@ export function parsePattern(pattern: string, loc?: SourceLocation): PatternTerm
     } else if (depth === 0 && (c === ',' || c === ':')) {
       // `fe80::1` and the like are one host, not three terms
       if (c === ':' && /^[\s&!]*[0-9a-fA-F]*$/.test(cur)) {
+        const head = cur.replace(/^[\s&!]*/, '');
         const rest = /^[0-9a-fA-F:.%\w]*/.exec(pattern.slice(i))![0];
-        const candidate = cur.replace(/^[\s&!]*/, '') + rest;
-        if (isIPv6(candidate)) {
-          cur += rest;
-          i += rest.length - 1;
+        // the longest IPv6 address that ends where a term may end (`fe80::5:web` is fe80::5 and web)
+        let take = -1;
+        for (let n = rest.length; n > 0 && take < 0; n--) {
+          const next = rest[n] ?? pattern[i + n];
+          if ((next === undefined || next === ':' || next === ',') && isIPv6(head + rest.slice(0, n))) take = n;
+        }
+        if (take > 0) {
+          cur += rest.slice(0, take);
+          i += take - 1;
           continue;
         }
       }
