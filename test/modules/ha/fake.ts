@@ -133,7 +133,8 @@ export class LocalHost implements Remote {
     this.calls.push({ kind, cmd, opts });
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', cmd], {
-        cwd: opts?.cwd,
+        // not the repository: a stray relative path in a script must not land in the work tree
+        cwd: opts?.cwd ?? '/tmp',
         env: { ...process.env, ...(opts?.env ?? {}) },
         stdio: ['pipe', 'pipe', 'pipe'],
         timeout: opts?.timeoutMs,
