@@ -1,0 +1,214 @@
+import { createHash, randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ModuleFailure } from '../../../runner/errors';
+import { LocalConnection } from '../../../runner/connection/local';
+import { backupName, createRemote, probeOnly } from '../../../runner/connection/remote';
+import type { Remote } from '../../../runner/module-api';
+
+jest.setTimeout(30_000);
+
+let conn: LocalConnection;
+let remote: Remote;
+let dir: string;
+
+const HOSTILE = ['sp ace', "quo'te", 'dq"uote', '$(touch pwned1)', '`touch pwned2`', 'new\nline', 'ünïcødé-文字', '-dash', 'semi;colon&amp|pipe', '*glob?'];
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-remote-'));
+  conn = new LocalConnection('rtest');
+  remote = createRemote(conn);
+});
+afterAll(async () => {
+  await conn.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const leftovers = (d: string): string[] => fs.readdirSync(d).filter((n) => n.startsWith('.tsplay-tmp-'));
+
+describe('hostile file names', () => {
+  test.each(HOSTILE)('write, read and stat %j byte for byte', async (name) => {
+    const sub = path.join(dir, `d ${name}`);
+    fs.mkdirSync(sub);
+    const p = path.join(sub, name);
+    const data = Buffer.concat([randomBytes(3000), Buffer.from('\n$(echo x)\0')]);
+    expect(await remote.writeFile(p, data)).toEqual({});
+    expect(fs.readFileSync(p).equals(data)).toBe(true);
+    const back = await remote.readFile(p);
+    expect(back!.equals(data)).toBe(true);
+    const [st] = await remote.stat([p], { checksum: true });
+    expect(st).toMatchObject({ path: p, exists: true, type: 'file', size: data.length });
+    expect(st.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(leftovers(sub)).toEqual([]);
+    expect(fs.existsSync(path.join(process.cwd(), 'pwned1'))).toBe(false);
+    expect(fs.readdirSync(sub)).toEqual([name]);
+  });
+});
+
+describe('readFile', () => {
+  test('missing file and missing directory give null', async () => {
+    expect(await remote.readFile(path.join(dir, 'nope'))).toBeNull();
+    expect(await remote.readFile(path.join(dir, 'nodir', 'nope'))).toBeNull();
+  });
+
+  test('a permission problem is an error, not null', async () => {
+    const secret = path.join(dir, 'secret');
+    fs.writeFileSync(secret, 'x', { mode: 0o600 });
+    const asNobody = createRemote(conn, { user: 'nobody', method: 'sudo' });
+    await expect(asNobody.readFile(secret)).rejects.toThrow(/rtest: cannot read .*secret: .*Permission denied/);
+  });
+
+  test('a directory is an error', async () => {
+    await expect(remote.readFile(dir)).rejects.toBeInstanceOf(ModuleFailure);
+  });
+
+  test('empty file is an empty buffer', async () => {
+    const p = path.join(dir, 'empty');
+    fs.writeFileSync(p, '');
+    expect((await remote.readFile(p))!.length).toBe(0);
+  });
+});
+
+describe('stat', () => {
+  test('many paths in one command: file, dir, link (target with newline), missing', async () => {
+    const f = path.join(dir, 'st-file');
+    fs.writeFileSync(f, 'hello');
+    fs.chmodSync(f, 0o640);
+    const l = path.join(dir, 'st-link');
+    fs.symlinkSync('target\nwith newline', l);
+    const l2 = path.join(dir, 'st-link2');
+    fs.symlinkSync(f, l2);
+    const sub = path.join(dir, 'st-dir');
+    fs.mkdirSync(sub, { mode: 0o2750 });
+    fs.chmodSync(sub, 0o2750);
+    const spy = jest.spyOn(conn, 'exec');
+    const res = await remote.stat([f, l, sub, path.join(dir, 'missing'), l2], { checksum: true });
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+    expect(res[0]).toMatchObject({ exists: true, type: 'file', mode: '0640', size: 5, uid: 0, owner: 'root', group: 'root' });
+    expect(res[0].sha256).toBe(createHash('sha256').update('hello').digest('hex'));
+    expect(Math.abs(res[0].mtime! - fs.statSync(f).mtimeMs / 1000)).toBeLessThan(2);
+    expect(res[1]).toMatchObject({ exists: true, type: 'link', linkTarget: 'target\nwith newline' });
+    expect(res[1].sha256).toBeUndefined();
+    expect(res[2]).toMatchObject({ exists: true, type: 'directory', mode: '2750' });
+    expect(res[3]).toEqual({ path: path.join(dir, 'missing'), exists: false });
+    expect(res[4]).toMatchObject({ type: 'link', linkTarget: f });
+    const followed = await remote.stat([l2, l], { follow: true, checksum: true });
+    expect(followed[0]).toMatchObject({ type: 'file', size: 5 });
+    expect(followed[0].sha256).toBe(res[0].sha256);
+    expect(followed[1]).toMatchObject({ exists: false });
+  });
+
+  test('no paths: no command', async () => {
+    expect(await remote.stat([])).toEqual([]);
+  });
+});
+
+describe('writeFile', () => {
+  test('mode, owner and group are set (before the rename)', async () => {
+    const p = path.join(dir, 'owned');
+    await remote.writeFile(p, 'data', { mode: '0640', owner: 'nobody', group: 'nogroup' });
+    const st = fs.statSync(p);
+    expect(st.mode & 0o7777).toBe(0o640);
+    expect(st.uid).toBe(65534);
+    expect(fs.readFileSync(p, 'utf8')).toBe('data');
+  });
+
+  test('a replaced file keeps its mode and owner; a new one follows the umask', async () => {
+    const p = path.join(dir, 'keep');
+    fs.writeFileSync(p, 'old');
+    fs.chmodSync(p, 0o604);
+    fs.chownSync(p, 65534, 65534);
+    await remote.writeFile(p, 'new');
+    const st = fs.statSync(p);
+    expect(st.mode & 0o7777).toBe(0o604);
+    expect(st.uid).toBe(65534);
+    const umask = Number.parseInt((await remote.query('umask')).stdout.trim(), 8);
+    const fresh = path.join(dir, 'fresh');
+    await remote.writeFile(fresh, 'x');
+    expect(fs.statSync(fresh).mode & 0o777).toBe(0o666 & ~umask);
+  });
+
+  test('validate failure: target untouched, temp removed, validator output in the error', async () => {
+    const p = path.join(dir, 'validated');
+    fs.writeFileSync(p, 'good');
+    const err = await remote
+      .writeFile(p, 'bad content', { validate: 'echo "checking %s"; echo "syntax error" >&2; exit 3' })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(ModuleFailure);
+    expect(err.message).toMatch(/validation of .*validated failed \(rc=3\): syntax error; the file was not changed/);
+    expect(err.result.stdout).toMatch(/^checking .*\.tsplay-tmp-/);
+    expect(err.result.stderr.trim()).toBe('syntax error');
+    expect(fs.readFileSync(p, 'utf8')).toBe('good');
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  test('validate sees the new content at %s (quoted)', async () => {
+    const sub = path.join(dir, "v 'dir' $(x)");
+    fs.mkdirSync(sub);
+    const p = path.join(sub, 'conf');
+    await remote.writeFile(p, 'hello\n', { validate: 'grep -q hello %s' });
+    expect(fs.readFileSync(p, 'utf8')).toBe('hello\n');
+    await expect(remote.writeFile(p, 'bye\n', { validate: 'grep -q hello %s' })).rejects.toThrow(/validation/);
+    expect(fs.readFileSync(p, 'utf8')).toBe('hello\n');
+    expect(leftovers(sub)).toEqual([]);
+  });
+
+  test('backup keeps the old content as path.YYYYMMDD-HHMMSS', async () => {
+    const p = path.join(dir, 'with backup');
+    expect(await remote.writeFile(p, 'first', { backup: true })).toEqual({});
+    const r = await remote.writeFile(p, 'second', { backup: true });
+    expect(r.backupFile).toMatch(/with backup\.\d{8}-\d{6}$/);
+    expect(fs.readFileSync(r.backupFile!, 'utf8')).toBe('first');
+    expect(fs.readFileSync(p, 'utf8')).toBe('second');
+    expect(backupName('/x', new Date(2024, 0, 2, 3, 4, 5))).toBe('/x.20240102-030405');
+  });
+
+  test('failure to write (no such directory) is an error naming the step', async () => {
+    await expect(remote.writeFile(path.join(dir, 'no', 'dir', 'f'), 'x')).rejects.toThrow(/cannot write .*f: mktemp failed/);
+  });
+
+  test('a directory in the way is not replaced', async () => {
+    const d = path.join(dir, 'adir');
+    fs.mkdirSync(d);
+    await expect(remote.writeFile(d, 'x')).rejects.toThrow(/rename failed/);
+    expect(fs.statSync(d).isDirectory()).toBe(true);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  test('bad mode string is refused before anything runs', async () => {
+    await expect(remote.writeFile(path.join(dir, 'm'), 'x', { mode: '644; rm -rf /' })).rejects.toThrow(/mode must be an octal string/);
+  });
+
+  test('8 MiB binary round trip', async () => {
+    const data = randomBytes(8 * 1024 * 1024);
+    const p = path.join(dir, 'large');
+    await remote.writeFile(p, data);
+    expect((await remote.readFile(p))!.equals(data)).toBe(true);
+  });
+
+  test('works under become', async () => {
+    const d = path.join(dir, 'nobodys');
+    fs.chmodSync(dir, 0o755); // mkdtemp made it 0700: nobody could not reach inside
+    fs.mkdirSync(d);
+    fs.chownSync(d, 65534, 65534);
+    const asNobody = createRemote(conn, { user: 'nobody', method: 'sudo' });
+    await asNobody.writeFile(path.join(d, 'f'), 'mine', { mode: '0600' });
+    const st = fs.statSync(path.join(d, 'f'));
+    expect(st.uid).toBe(65534);
+    expect((await asNobody.readFile(path.join(d, 'f')))!.toString()).toBe('mine');
+    expect((await asNobody.exec('id -un')).stdout).toBe('nobody\n');
+  });
+});
+
+describe('probeOnly', () => {
+  test('has only query/readFile/stat, and no way back to the remote', async () => {
+    const p = probeOnly(remote);
+    expect(Object.keys(p).sort()).toEqual(['query', 'readFile', 'stat']);
+    expect((p as unknown as Remote).exec).toBeUndefined();
+    expect((p as unknown as Remote).writeFile).toBeUndefined();
+    expect(Object.isFrozen(p)).toBe(true);
+    expect((await p.query('echo hi')).stdout).toBe('hi\n');
+  });
+});
