@@ -12,6 +12,8 @@
  */
 
 const FAIL = Symbol('not a python literal');
+const DIGITS = '[0-9](?:_?[0-9])*';
+const DECIMAL = new RegExp(`^(?:(?:${DIGITS})?\\.${DIGITS}|${DIGITS}\\.?)(?:[eE][+-]?${DIGITS})?`);
 type Result = unknown | typeof FAIL;
 
 class LiteralParser {
@@ -71,8 +73,7 @@ class LiteralParser {
       const digits = text.slice(2).replace(/_/g, '');
       value = parseInt(digits, text[1] === 'x' || text[1] === 'X' ? 16 : text[1] === 'o' || text[1] === 'O' ? 8 : 2);
     } else {
-      const digits = '[0-9](?:_?[0-9])*';
-      const m = new RegExp(`^(?:(?:${digits})?\\.${digits}|${digits}\\.?)(?:[eE][+-]?${digits})?`).exec(rest);
+      const m = DECIMAL.exec(rest);
       if (!m) return FAIL;
       text = m[0];
       const plain = text.replace(/_/g, '');
