@@ -88,7 +88,7 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): u
     text = opts.decrypt(text, { file, line: 1, column: 1 });
   }
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, customTags: [vaultTag], uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = parseDocument(text, { version: '1.1', lineCounter: lc, customTags: [vaultTag], uniqueKeys: true, prettyErrors: false, strict: true });
   const at = (offset: number | undefined): Pos => {
     const p = lc.linePos(offset ?? 0);
     return { file, line: p.line, column: p.col };
@@ -102,6 +102,8 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): u
     if (node === null || node === undefined) return null;
     if (isScalar(node)) {
       const v = node.value;
+      // YAML 1.1 as PyYAML reads it (Ansible's parser): y/n are strings, not booleans
+      if (typeof v === 'boolean' && /^[yYnN]$/.test(node.source ?? '')) return node.source;
       if (v instanceof VaultText) {
         const loc = at(node.range?.[0]);
         const ct = String(v.ciphertext);
@@ -121,7 +123,8 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): u
         if (!isPair(item)) continue;
         const k = item.key as YNode | null;
         let key: string;
-        if (isScalar(k)) key = k.value === null ? '' : String(k.value);
+        // keys are names: `yes:`/`n:`/`1:` stay the text written (the merge key is a symbol in YAML 1.1)
+        if (isScalar(k)) key = typeof k.value === 'symbol' ? '<<' : typeof k.value === 'string' ? k.value : String(k.source ?? k.value ?? '');
         else if (k === null) key = '';
         else throw new YamlError('mapping keys must be plain strings', at((k as { range?: number[] }).range?.[0]));
         if (key === '<<') {
