@@ -269,7 +269,6 @@ export const HOSTILE = [`a b`, `it's`, `"dq"`, '$(touch /tmp/pwned)', '`id`', 'x
 export class ArgvRecorder {
   readonly dir: string;
   private readonly log: string;
-  private n = 0;
 
   /** `tools`: name -> shell body run after recording (default: exit 0). */
   constructor(tools: Record<string, string>) {
@@ -283,7 +282,6 @@ export class ArgvRecorder {
   }
 
   run(cmd: string, opts?: ExecOptions): Promise<ExecResult> {
-    this.n++;
     return new LocalHost().run('exec', cmd, { ...opts, env: { ...(opts?.env ?? {}), PATH: `${this.dir}:${process.env.PATH}` } });
   }
 
