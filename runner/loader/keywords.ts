@@ -67,9 +67,6 @@ export const IMPORT_KEYS = new Set<string>([...COMMON_KEYS]);
 
 export const IMPORT_PLAYBOOK_KEYS = new Set<string>(['import_playbook', 'name', 'when', 'tags', 'vars']);
 
-/** Keys of a `roles:` entry (and a meta dependency) that are keywords; any other key is a role param. */
-export const ROLE_ENTRY_KEYWORDS = new Set<string>([...COMMON_KEYS.filter((k) => k !== 'name'), 'role', 'name']);
-
 /** Task keys that say what the task does (exactly one per task). */
 export const ACTION_KEYWORDS = new Set<string>(['include_tasks', 'import_tasks', 'include_role', 'import_role', 'meta']);
 

@@ -13,7 +13,7 @@ import { COMMON_KEYS } from './keywords';
 import type { Session } from './session';
 import { newPlayState, type Scope, type TaskParser } from './tasks';
 import type { BlockDef, RoleRef, TaskDef, TaskItem } from './types';
-import { hasTemplate, isIdentifier, isMapping, keyLoc, typeName, uniq, valueLoc, Values, type Obj } from './values';
+import { hasTemplate, isIdentifier, isMapping, keyLoc, typeName, uniq, valueLoc, Values } from './values';
 
 /** One use of a role: a `roles:` entry, a meta dependency, import_role or include_role. */
 export interface RoleUse {

@@ -222,7 +222,11 @@ export class TaskParser {
       if (k === skip) continue;
       if (readCommon(v, raw, k, out)) continue;
       if (allowed.has(k)) continue;
-      if (TASK_KEYS.has(k) || BLOCK_KEYS.has(k)) this.sess.error(`'${k}' is not valid on ${label}`, keyLoc(raw, k, scope.file));
+      if (TASK_KEYS.has(k) || BLOCK_KEYS.has(k)) {
+        const loops = LOOP_WORDS.includes(k) && (label === 'import_tasks' || label === 'import_role');
+        this.sess.error(`'${k}' is not valid on ${label}`, keyLoc(raw, k, scope.file),
+          loops ? `use ${label.replace('import', 'include')} to loop` : undefined);
+      }
     }
   }
 
@@ -607,9 +611,6 @@ export class TaskParser {
     const v = new Values(this.sess, scope.file);
     const out: CommonOut = { tags: [] };
     this.readKeywords(v, raw, key, IMPORT_KEYS, key, out, scope);
-    for (const k of LOOP_WORDS) {
-      if (k in raw) this.sess.error(`'${k}' is not valid on import_tasks`, keyLoc(raw, k, scope.file), 'use include_tasks to loop over a file');
-    }
     const target = this.fileArg(raw, key, scope);
     if (target === undefined) return [];
     const at = valueLoc(raw, key, scope.file);
@@ -755,9 +756,6 @@ export class TaskParser {
     const v = new Values(this.sess, scope.file);
     const out: CommonOut = { tags: [] };
     this.readKeywords(v, raw, key, IMPORT_KEYS, key, out, scope);
-    for (const k of LOOP_WORDS) {
-      if (k in raw) this.sess.error(`'${k}' is not valid on import_role`, keyLoc(raw, k, scope.file), 'use include_role to loop over a role');
-    }
     const { name, tasksFrom } = this.roleArgs(raw, key, scope);
     if (!name) return [];
     const at = valueLoc(raw, key, scope.file);
@@ -784,7 +782,6 @@ export class TaskParser {
     const v = new Values(this.sess, scope.file);
     const out: CommonOut = { tags: [] };
     this.readKeywords(v, raw, key, IMPORT_KEYS, 'meta', out, scope);
-    for (const k of LOOP_WORDS) if (k in raw) this.sess.error(`'${k}' is not valid on meta`, keyLoc(raw, k, scope.file));
     const val = raw[key];
     const at = valueLoc(raw, key, scope.file);
     if (typeof val !== 'string') {

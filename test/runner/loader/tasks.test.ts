@@ -439,3 +439,49 @@ describe('imports and includes', () => {
     expect(pb.plays[0].tasks[0].kind).toBe('task');
   });
 });
+
+describe('more forms', () => {
+  test('handlers may come from import_tasks; vars may be a list of mappings', async () => {
+    const p = await onePlay(`
+      - hosts: all
+        vars:
+          - { a: 1, b: 1 }
+          - { b: 2 }
+        tasks:
+          - command: x
+            notify: from file
+        handlers:
+          - import_tasks: handlers.yml
+            tags: h
+    `, { 'handlers.yml': '- name: from file\n  command: h\n  listen: other\n' });
+    expect(p.vars).toEqual({ a: 1, b: 2 });
+    expect(p.handlers).toHaveLength(1);
+    expect(p.handlers[0]).toMatchObject({ name: 'from file', listen: ['other'], effectiveTags: ['h'], dir: t.root });
+  });
+
+  test('a 500-task playbook loads completely, positions intact', async () => {
+    let text = '- hosts: all\n  tasks:\n';
+    for (let i = 0; i < 500; i++) text += `    - name: task ${i}\n      command: echo ${i} chdir=/tmp\n      tags: [t${i % 7}]\n`;
+    t = new Tree({ 'site.yml': text });
+    const p = (await loader().loadPlaybook(t.p('site.yml'))).plays[0];
+    expect(p.tasks).toHaveLength(500);
+    const last = task(p.tasks[499]);
+    expect(last).toMatchObject({ name: 'task 499', args: { cmd: 'echo 499', chdir: '/tmp' }, tags: ['t2'], loc: { line: 3 + 499 * 3, column: 7 } });
+  });
+
+  test('loop_control and loops work on include_tasks and include_role too; yes/no/on/off are booleans', async () => {
+    const p = await onePlay(`
+      - hosts: all
+        tasks:
+          - include_tasks: x.yml
+            with_items: [[a, b], c]
+            loop_control: { loop_var: f }
+            become: on
+          - debug: msg=x
+            no_log: off
+            run_once: y
+    `, { 'x.yml': '- ping:\n' });
+    expect(p.tasks[0]).toMatchObject({ kind: 'include_tasks', loop: ['a', 'b', 'c'], loopControl: { loopVar: 'f' }, become: true });
+    expect(p.tasks[1]).toMatchObject({ noLog: false, runOnce: true });
+  });
+});
