@@ -41,16 +41,20 @@ export interface ShellChannel {
   stdin: Writable;
   stdout: Readable;
   stderr: Readable;
-  /** end the process/channel now (and whatever runs in it, as far as the transport allows) */
-  kill(): void;
+  /** end the process/channel now and whatever runs in it (`pgid`: the shell's process group, when known) */
+  kill(pgid?: number): void;
   /** resolves when the process/channel has ended, with a reason ("exit code 1", "signal KILL") */
   closed: Promise<string>;
 }
 
 /** What the persistent shell runs. It contains no secret and no marker (it is visible in `ps`). */
-export const DRIVER = `__nl='\n'; printf 'tsplay-ready %s\\n' "$$"; while IFS= read -r __s; do eval "$__s"; done`;
+// The ready line carries the shell's pid and process group (from /proc, Linux hosts): an SSH
+// transport cannot signal the remote process group itself, so it kills it by number.
+export const DRIVER =
+  `__nl='\n'; read -r __a __b __c __d __g __r </proc/$$/stat || __g=0; unset __a __b __c __d __r; ` +
+  `printf 'tsplay-ready %s %s\\n' "$$" "$__g"; while IFS= read -r __s; do eval "$__s"; done`;
 
-const READY_RE = /tsplay-ready (\d+)\n/;
+const READY_RE = /tsplay-ready (\d+) (\d+)\n/;
 
 /** Quote a value for a one-line command: newlines are spliced in from $__nl. */
 export function lineQuote(value: string): string {
@@ -185,6 +189,8 @@ export class ShellSession {
   private deadReason: string | null = null;
   /** pid of the shell on the host (for diagnostics) */
   pid = 0;
+  /** its process group: what a kill must reach (0: unknown) */
+  pgid = 0;
 
   private constructor(private readonly channel: ShellChannel, readonly host: string, readonly becomeKey: string) {
     channel.stdout.on('data', (c: Buffer) => this.pending?.out.feed(c));
@@ -211,9 +217,9 @@ export class ShellSession {
     let prompts = 0;
     const becomeKey = become ? `${become.method}:${become.user}` : '';
     channel.stdin.on('error', () => undefined);
-    const pid = await new Promise<number>((resolve, reject) => {
+    const [pid, pgid] = await new Promise<[number, number]>((resolve, reject) => {
       let finished = false;
-      const finish = (e: Error | null, pidValue = 0): void => {
+      const finish = (e: Error | null, ids: [number, number] = [0, 0]): void => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
@@ -222,7 +228,7 @@ export class ShellSession {
         if (e) {
           channel.kill();
           reject(e);
-        } else resolve(pidValue);
+        } else resolve(ids);
       };
       const isPrompt = (): boolean => {
         if (!become || become.method === 'sudo') return err.split(prompt).length - 1 > prompts;
@@ -243,7 +249,7 @@ export class ShellSession {
       const onOut = (c: Buffer): void => {
         out += c.toString('utf8');
         const m = READY_RE.exec(out);
-        if (m) finish(null, Number(m[1]));
+        if (m) finish(null, [Number(m[1]), Number(m[2])]);
         else checkPrompt();
       };
       const onErr = (c: Buffer): void => {
@@ -274,6 +280,7 @@ export class ShellSession {
     });
     const s = new ShellSession(channel, host, becomeKey);
     s.pid = pid;
+    s.pgid = pgid;
     return s;
   }
 
@@ -357,7 +364,7 @@ export class ShellSession {
 
   private kill(reason: string): void {
     if (this.deadReason === null) this.deadReason = reason;
-    this.channel.kill();
+    this.channel.kill(this.pgid || undefined);
   }
 
   /** End the shell: EOF on its stdin ends the read loop; kill if it does not go within 2 s. */

@@ -119,7 +119,7 @@ function authMethods(spec: ConnectionSpec, user: string, home: string): AnyAuthM
   return methods;
 }
 
-function channelOf(ch: ClientChannel): ShellChannel {
+function channelOf(ch: ClientChannel, client: Client): ShellChannel {
   const closed = new Promise<string>((resolve) => {
     let exit = 'channel closed';
     ch.on('exit', (code: number | null, signal?: string) => {
@@ -132,12 +132,23 @@ function channelOf(ch: ClientChannel): ShellChannel {
     stdin: ch,
     stdout: ch,
     stderr: ch.stderr,
-    kill: () => {
-      try {
-        // OpenSSH >= 7.9 delivers it to the session's process group
-        ch.signal('TERM');
-      } catch {
-        // channel already gone
+    kill: (pgid?: number) => {
+      // Closing the channel does not stop a remote command (no pty: no SIGHUP) and OpenSSH
+      // refuses "signal" requests here, so kill the shell's process group from another channel
+      // (as the login user: enough for the login user's shells and when logging in as root).
+      if (pgid && pgid > 1) {
+        const killer = `kill -TERM -- -${pgid} 2>/dev/null; sleep 1; kill -KILL -- -${pgid} 2>/dev/null; true`;
+        try {
+          client.exec(killer, (err, k) => {
+            if (!err) {
+              k.on('error', () => undefined);
+              k.resume();
+              k.stderr.resume();
+            }
+          });
+        } catch {
+          // connection gone: so is the shell's input
+        }
       }
       ch.close();
     },
@@ -163,6 +174,11 @@ export class SshConnection implements Connection {
     this.home = opts.homeDir ?? os.homedir();
     this.keepaliveMs = opts.keepaliveMs ?? 15_000;
     this.pool = new SessionPool(spec.name, (become) => this.openSession(become), opts.maxSessions ?? DEFAULT_MAX_SESSIONS);
+  }
+
+  /** shells open now (tests) */
+  get sessions(): number {
+    return this.pool.size;
   }
 
   /** Connect now (the pool does this on first use; exposed to fail fast and for tests). */
@@ -215,12 +231,21 @@ export class SshConnection implements Connection {
     try {
       ch = await execChannel(client, command);
     } catch (e) {
-      if (this.client !== null) throw new SessionDiedError(`${this.name}: cannot open a channel: ${(e as Error).message}`);
-      // The connection dropped between commands: reopen it once.
+      const msg = (e as Error).message;
+      // "open failed" is the server refusing one more channel (MaxSessions): the connection is fine.
+      if (this.client === client && /open failed|administratively prohibited/i.test(msg)) {
+        throw new SessionDiedError(`${this.name}: the server refused a new channel: ${msg}`);
+      }
+      // The connection dropped between commands (maybe not noticed yet): reopen it once.
+      if (this.client === client) {
+        this.client = null;
+        this.pool.reset();
+        client.end();
+      }
       client = await this.ensureClient();
       ch = await execChannel(client, command);
     }
-    return ShellSession.start(channelOf(ch), { host: this.name, become, prompt, startTimeoutMs: Math.max(this.spec.timeoutMs, 10_000) });
+    return ShellSession.start(channelOf(ch, client), { host: this.name, become, prompt, startTimeoutMs: Math.max(this.spec.timeoutMs, 10_000) });
   }
 
   private async openClient(): Promise<Client> {
