@@ -1,9 +1,9 @@
 import { MultiError, ValidationError, YamlError } from '../../../runner/errors';
 import { validateOnly } from '../../../runner/loader/index';
-import { Tree, fakeCatalog, lines, loadErrors, loader, y } from './helpers';
+import { cleanupTrees, Tree, fakeCatalog, lines, loadErrors, loader, y } from './helpers';
 
 let t: Tree;
-afterEach(() => t?.cleanup());
+afterEach(cleanupTrees);
 
 async function errorsOf(files: Record<string, string>, main = 'site.yml'): Promise<string[]> {
   t = new Tree(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, y(v)])));

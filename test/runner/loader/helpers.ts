@@ -75,10 +75,18 @@ export function y(text: string): string {
   return lines.map((l) => l.slice(indent)).join('\n');
 }
 
+const trees: Tree[] = [];
+
+/** Remove every tree made by the test (some tests make several). */
+export function cleanupTrees(): void {
+  for (const t of trees.splice(0)) t.cleanup();
+}
+
 export class Tree {
   readonly root: string;
   constructor(files: Record<string, string> = {}) {
     this.root = mkdtempSync(path.join(os.tmpdir(), 'tsplay-loader-'));
+    trees.push(this);
     this.write(files);
   }
   write(files: Record<string, string>): void {

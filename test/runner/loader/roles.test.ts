@@ -1,9 +1,9 @@
 import path from 'path';
-import { Tree, block, loader, lines, loadErrors, task, y } from './helpers';
+import { cleanupTrees, Tree, block, loader, lines, loadErrors, task, y } from './helpers';
 import type { BlockDef, IncludeDef, TaskItem } from '../../../runner/loader/types';
 
 let t: Tree;
-afterEach(() => t?.cleanup());
+afterEach(cleanupTrees);
 
 const cmds = (items: TaskItem[]): string[] =>
   items.flatMap((i) => (i.kind === 'block' ? [`[${i.role?.name ?? 'block'}]`, ...cmds(i.block)] : i.kind === 'task' ? [String(i.args.cmd ?? i.module)] : [i.kind]));

@@ -1,8 +1,8 @@
-import { Tree, block, loader, task, y } from './helpers';
+import { cleanupTrees, Tree, block, loader, task, y } from './helpers';
 import type { IncludeDef, MetaDef, PlayDef } from '../../../runner/loader/types';
 
 let t: Tree;
-afterEach(() => t?.cleanup());
+afterEach(cleanupTrees);
 
 async function onePlay(yaml: string, files: Record<string, string> = {}): Promise<PlayDef> {
   t = new Tree({ 'site.yml': y(yaml), ...files });
