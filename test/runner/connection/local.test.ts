@@ -230,7 +230,7 @@ describe('become', () => {
   });
 
   // A user that must give a password: nobody, whose own password is locked, asking sudo.
-  const asNobody = (become: { user: string; method: 'sudo'; password?: string }) => {
+  const asNobody = (become: { user: string; method: 'sudo' | 'su'; password?: string }) => {
     const prompt = randomPrompt();
     return ShellSession.start(spawnChannel(['runuser', '-u', 'nobody', '--', ...shellArgv(become, prompt)]), {
       host: 'h1',
@@ -253,5 +253,33 @@ describe('become', () => {
     expect(err).toBeInstanceOf(BecomeError);
     expect(err.message).toMatch(/h1: incorrect sudo password/);
     expect(JSON.stringify({ m: err.message, r: err.result })).not.toContain('not-the-password-xyz');
+  });
+
+  test('su: no password / a wrong one: clear errors, no hang', async () => {
+    const none = await asNobody({ user: 'root', method: 'su' }).catch((e) => e);
+    expect(none).toBeInstanceOf(BecomeError);
+    expect(none.message).toMatch(/h1: su: a password is required/);
+    const wrong = await asNobody({ user: 'root', method: 'su', password: 'wrong-su-pw' }).catch((e) => e);
+    expect(wrong).toBeInstanceOf(BecomeError);
+    expect(wrong.message).toMatch(/h1: incorrect su password/);
+    expect(JSON.stringify({ m: wrong.message, r: wrong.result })).not.toContain('wrong-su-pw');
+  });
+
+  test('the right password is fed once on stdin at the prompt, then the shell works', async () => {
+    // a stand-in for sudo -S: prompt on stderr, one line from stdin, then the driver
+    const become = { user: 'root', method: 'sudo' as const, password: "s3cret 'x' $(y)" };
+    const prompt = randomPrompt();
+    const fake =
+      'printf "%s" "$1" >&2; IFS= read -r pw; [ "$pw" = "$2" ] || { echo "Sorry, try again." >&2; exit 1; }; ' +
+      `exec /bin/sh -c "$3"`;
+    const argv = shellArgv(become, prompt);
+    const s = await ShellSession.start(spawnChannel(['/bin/sh', '-c', fake, 'fake', prompt, become.password, argv[argv.length - 1]]), {
+      host: 'h2',
+      become,
+      prompt,
+    });
+    const r = await s.run('echo in; cat', { stdin: 'data' });
+    expect(r.stdout.toString()).toBe('in\ndata');
+    await s.close();
   });
 });
