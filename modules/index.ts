@@ -6,6 +6,22 @@
 import type { TsplayModule } from '../runner/module-api';
 
 // Engine modules
+import command from './command';
+import shell from './shell';
+import copy from './copy';
+import file from './file';
+import template from './template';
+import lineinfile from './lineinfile';
+import stat from './stat';
+import debug from './debug';
+import assert from './assert';
+import fail from './fail';
+import set_fact from './set_fact';
+import include_vars from './include_vars';
+import pause from './pause';
+import wait_for from './wait_for';
+import ping from './ping';
+import setup from './setup';
 
 // HA modules (issue 4)
 import archive from './archive';
@@ -22,6 +38,22 @@ import user from './user';
 
 export const MODULES: TsplayModule[] = [
   // Engine modules
+  command,
+  shell,
+  copy,
+  file,
+  template,
+  lineinfile,
+  stat,
+  debug,
+  assert,
+  fail,
+  set_fact,
+  include_vars,
+  pause,
+  wait_for,
+  ping,
+  setup,
 
   // HA modules (issue 4)
   archive,

@@ -1,0 +1,326 @@
+/**
+ * setup: gather facts about the host in ONE remote command (what `gather_facts` runs).
+ *
+ * A POSIX sh script prints labelled sections (/etc/os-release, hostname, uname, nproc,
+ * /proc/meminfo, ip route/addr, PID 1, package managers, id, date, python3); the controller
+ * parses them (`parseFacts`). Every probe tolerates a missing tool, so a minimal host still
+ * answers; a script that fails or prints no end marker fails the task with the host's stderr.
+ *
+ * Facts (Ansible's names; each is in `ansible_facts.<name>` and also top-level `ansible_<name>`):
+ *   hostname, fqdn, nodename, system, kernel, kernel_version, architecture, machine_id,
+ *   distribution (Debian, Ubuntu, RedHat, Rocky, AlmaLinux, CentOS, Fedora, ...),
+ *   distribution_version, distribution_major_version, distribution_release (codename),
+ *   os_family (Debian, RedHat, Suse, Alpine, Archlinux, ...), processor_vcpus, processor_count,
+ *   memtotal_mb, memfree_mb, swaptotal_mb, service_mgr (systemd, sysvinit, ...),
+ *   pkg_mgr (apt, dnf, yum, zypper, apk, pacman), default_ipv4 {address, interface, gateway,
+ *   prefix}, all_ipv4_addresses (without loopback), interfaces, user_id, user_uid, user_gid,
+ *   user_dir, date_time {epoch, iso8601, date, time, tz, tz_offset}, python {has_python3,
+ *   executable}, virtualization_type (systemd-detect-virt: none, systemd-nspawn, kvm, ...).
+ *
+ * Arguments:
+ *   filter          only facts whose ansible_ name matches one of these globs (ansible_distribution*)
+ *   gather_subset   accepted for Ansible compatibility; everything is always gathered (it is cheap)
+ *   gather_timeout  seconds before the probe is abandoned (default 30)
+ *
+ * Example:
+ *   - setup:
+ *       filter: ['ansible_distribution*', 'ansible_default_ipv4']
+ *
+ * Check mode: the same as a normal run (it only reads).
+ */
+
+import { defineModule, ModuleFailure, lastLines } from '../runner/module-api';
+
+export interface SetupArgs {
+  filter?: string | string[];
+  gather_subset?: string | string[];
+  gather_timeout?: number;
+}
+
+const MARK = '@@tsplay-facts@@';
+
+/** One remote command. Sections are "MARK name" lines; the last one is "MARK end". */
+export const FACTS_SCRIPT = `
+s() { printf '\\n${MARK} %s\\n' "$1"; }
+s os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+s debian_version; cat /etc/debian_version 2>/dev/null
+s hostname; hostname 2>/dev/null || cat /proc/sys/kernel/hostname 2>/dev/null
+s fqdn; hostname -f 2>/dev/null
+s uname; uname -s; uname -r; uname -m; uname -n; uname -v
+s nproc; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null
+s sockets; grep '^physical id' /proc/cpuinfo 2>/dev/null | sort -u | wc -l
+s meminfo; grep -E '^(MemTotal|MemFree|SwapTotal):' /proc/meminfo 2>/dev/null
+s machine_id; cat /etc/machine-id 2>/dev/null
+s systemd; [ -d /run/systemd/system ] && echo yes
+s init; cat /proc/1/comm 2>/dev/null || ps -p 1 -o comm= 2>/dev/null
+s pkg; for m in apt-get dnf yum zypper apk pacman; do command -v $m >/dev/null 2>&1 && echo $m; done
+s route; ip -4 route get 1.0.0.0 2>/dev/null || ip -4 route show default 2>/dev/null
+s addr; ip -o -4 addr show 2>/dev/null
+s hostname_i; command -v ip >/dev/null 2>&1 || hostname -I 2>/dev/null
+s interfaces; ls /sys/class/net 2>/dev/null
+s user; id -un; id -u; id -g; echo "$HOME"
+s date; date +%s; date -u +%Y-%m-%dT%H:%M:%SZ; date +%Y-%m-%d; date +%H:%M:%S; date +%Z; date +%z
+s python3; command -v python3 2>/dev/null
+s virt; systemd-detect-virt 2>/dev/null
+s end
+`;
+
+/** os-release ID -> Ansible's distribution name. */
+const DISTRIBUTION: Record<string, string> = {
+  debian: 'Debian',
+  ubuntu: 'Ubuntu',
+  linuxmint: 'Linux Mint',
+  kali: 'Kali',
+  raspbian: 'Debian',
+  devuan: 'Devuan',
+  pop: 'Pop!_OS',
+  rhel: 'RedHat',
+  centos: 'CentOS',
+  rocky: 'Rocky',
+  almalinux: 'AlmaLinux',
+  fedora: 'Fedora',
+  ol: 'OracleLinux',
+  amzn: 'Amazon',
+  scientific: 'Scientific',
+  cloudlinux: 'CloudLinux',
+  sles: 'SLES',
+  sles_sap: 'SLES_SAP',
+  'opensuse-leap': 'openSUSE Leap',
+  'opensuse-tumbleweed': 'openSUSE Tumbleweed',
+  alpine: 'Alpine',
+  arch: 'Archlinux',
+};
+
+const FAMILY: Record<string, string> = {
+  Debian: 'Debian',
+  Ubuntu: 'Debian',
+  'Linux Mint': 'Debian',
+  Kali: 'Debian',
+  Devuan: 'Debian',
+  'Pop!_OS': 'Debian',
+  RedHat: 'RedHat',
+  CentOS: 'RedHat',
+  Rocky: 'RedHat',
+  AlmaLinux: 'RedHat',
+  Fedora: 'RedHat',
+  OracleLinux: 'RedHat',
+  Amazon: 'RedHat',
+  Scientific: 'RedHat',
+  CloudLinux: 'RedHat',
+  SLES: 'Suse',
+  SLES_SAP: 'Suse',
+  'openSUSE Leap': 'Suse',
+  'openSUSE Tumbleweed': 'Suse',
+  Alpine: 'Alpine',
+  Archlinux: 'Archlinux',
+};
+
+const PKG: Record<string, string> = { 'apt-get': 'apt', dnf: 'dnf', yum: 'yum', zypper: 'zypper', apk: 'apk', pacman: 'pacman' };
+
+/** KEY=value lines of os-release, with its shell-style quoting removed. */
+export function parseOsRelease(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    let v = m[2];
+    if (/^".*"$/.test(v)) v = v.slice(1, -1).replace(/\\(["$`\\])/g, '$1');
+    else if (/^'.*'$/.test(v)) v = v.slice(1, -1);
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+/** distribution, its version, major version, release and os_family from os-release (+ /etc/debian_version). */
+export function distributionFacts(osr: Record<string, string>, debianVersion: string): Record<string, string> {
+  const id = (osr.ID ?? '').toLowerCase();
+  const distribution = DISTRIBUTION[id] ?? osr.NAME ?? (id || 'Unknown');
+  let version = osr.VERSION_ID ?? '';
+  // Debian's os-release says "12"; Ansible reports the point release from /etc/debian_version
+  if (distribution === 'Debian' && /^\d+(\.\d+)*$/.test(debianVersion.trim())) version = debianVersion.trim();
+  const like = (osr.ID_LIKE ?? '').toLowerCase().split(/\s+/);
+  const family =
+    FAMILY[distribution] ??
+    (like.includes('debian') || like.includes('ubuntu')
+      ? 'Debian'
+      : like.some((l) => ['rhel', 'fedora', 'centos'].includes(l))
+        ? 'RedHat'
+        : like.some((l) => l.includes('suse'))
+          ? 'Suse'
+          : distribution);
+  const release = osr.VERSION_CODENAME || osr.UBUNTU_CODENAME || /\(([^)]+)\)/.exec(osr.VERSION ?? '')?.[1] || '';
+  return {
+    distribution,
+    distribution_version: version,
+    distribution_major_version: version.split('.')[0] ?? '',
+    distribution_release: release.split(/[ ,]/)[0],
+    os_family: family,
+  };
+}
+
+/** Split the script's output into its labelled sections. */
+export function splitSections(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const parts = stdout.split(new RegExp(`\\n?${MARK} ([a-z0-9_-]+)\\n`));
+  // parts: [before, name1, body1, name2, body2, ...]
+  for (let i = 1; i + 1 < parts.length; i += 2) out.set(parts[i], parts[i + 1]);
+  if (parts.length % 2 === 0) out.set(parts[parts.length - 1], '');
+  return out;
+}
+
+function lines(s: string | undefined): string[] {
+  return (s ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+function meminfo(text: string | undefined, key: string): number | undefined {
+  const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text ?? '');
+  return m ? Math.floor(Number(m[1]) / 1024) : undefined;
+}
+
+/** The facts (without the ansible_ prefix) from the script's output; throws when it is not the script's output. */
+export function parseFacts(stdout: string): Record<string, unknown> {
+  const sec = splitSections(stdout);
+  if (!sec.has('end') || !sec.has('uname')) throw new Error('the fact script did not finish (no end marker)');
+  const f: Record<string, unknown> = {};
+
+  Object.assign(f, distributionFacts(parseOsRelease(sec.get('os-release') ?? ''), sec.get('debian_version') ?? ''));
+
+  const [system, kernel, machine, nodename, kernelVersion] = (sec.get('uname') ?? '').split('\n');
+  const hostname = lines(sec.get('hostname'))[0] ?? nodename ?? '';
+  f.system = system ?? 'Linux';
+  f.kernel = kernel ?? '';
+  f.kernel_version = kernelVersion ?? '';
+  f.architecture = machine ?? '';
+  f.machine = machine ?? '';
+  f.nodename = nodename ?? hostname;
+  f.hostname = hostname.split('.')[0];
+  f.fqdn = lines(sec.get('fqdn'))[0] || hostname;
+  f.domain = (f.fqdn as string).includes('.') ? (f.fqdn as string).slice((f.fqdn as string).indexOf('.') + 1) : '';
+  f.machine_id = lines(sec.get('machine_id'))[0] ?? '';
+
+  const vcpus = Number(lines(sec.get('nproc'))[0]);
+  f.processor_vcpus = Number.isFinite(vcpus) && vcpus > 0 ? vcpus : 1;
+  const sockets = Number(lines(sec.get('sockets'))[0]);
+  // VMs and containers often print no "physical id": count them as one socket
+  f.processor_count = Number.isFinite(sockets) && sockets > 0 ? sockets : 1;
+
+  const mem = sec.get('meminfo');
+  f.memtotal_mb = meminfo(mem, 'MemTotal') ?? 0;
+  f.memfree_mb = meminfo(mem, 'MemFree') ?? 0;
+  f.swaptotal_mb = meminfo(mem, 'SwapTotal') ?? 0;
+
+  const init = lines(sec.get('init'))[0] ?? '';
+  f.service_mgr =
+    lines(sec.get('systemd'))[0] === 'yes' || init === 'systemd'
+      ? 'systemd'
+      : init === 'init'
+        ? 'sysvinit'
+        : init.replace(/-init$/, '') || 'unknown';
+
+  const pkg = lines(sec.get('pkg'))[0];
+  f.pkg_mgr = pkg ? PKG[pkg] : 'unknown';
+
+  const addrs: string[] = [];
+  for (const l of lines(sec.get('addr'))) {
+    const m = /^\d+:\s+(\S+)\s+inet\s+([\d.]+)\/(\d+)/.exec(l);
+    if (m && !m[2].startsWith('127.')) addrs.push(m[2]);
+  }
+  if (addrs.length === 0) for (const a of (sec.get('hostname_i') ?? '').split(/\s+/)) if (/^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith('127.')) addrs.push(a);
+  f.all_ipv4_addresses = [...new Set(addrs)];
+
+  const route = sec.get('route') ?? '';
+  const dev = /\bdev (\S+)/.exec(route)?.[1];
+  const src = /\bsrc (\S+)/.exec(route)?.[1];
+  const via = /\bvia (\S+)/.exec(route)?.[1];
+  const def: Record<string, unknown> = {};
+  if (dev) {
+    def.interface = dev;
+    let address = src;
+    let prefix: number | undefined;
+    for (const l of lines(sec.get('addr'))) {
+      const m = /^\d+:\s+(\S+)\s+inet\s+([\d.]+)\/(\d+)/.exec(l);
+      if (m && m[1] === dev && (!address || m[2] === address)) {
+        address = address ?? m[2];
+        prefix = Number(m[3]);
+        break;
+      }
+    }
+    if (address) def.address = address;
+    if (via) def.gateway = via;
+    if (prefix !== undefined) def.prefix = prefix;
+  } else if (f.all_ipv4_addresses && addrs.length) {
+    def.address = addrs[0];
+  }
+  f.default_ipv4 = def;
+  f.interfaces = lines(sec.get('interfaces'));
+
+  const [userId, uid, gid, home] = (sec.get('user') ?? '').split('\n');
+  f.user_id = userId ?? '';
+  f.user_uid = Number(uid);
+  f.user_gid = Number(gid);
+  f.user_dir = home ?? '';
+
+  const [epoch, iso, date, time, tz, tzOffset] = (sec.get('date') ?? '').split('\n');
+  f.date_time = { epoch: epoch ?? '', iso8601: iso ?? '', date: date ?? '', time: time ?? '', tz: tz ?? '', tz_offset: tzOffset ?? '' };
+
+  const py = lines(sec.get('python3'))[0];
+  f.python = { has_python3: Boolean(py), executable: py ?? null };
+  f.virtualization_type = lines(sec.get('virt'))[0] ?? 'unknown';
+  return f;
+}
+
+/** fnmatch-style glob (* ? [..]) -> RegExp. */
+function glob(pattern: string): RegExp {
+  let re = '';
+  for (const c of pattern) {
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[' || c === ']') re += c;
+    else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+export default defineModule<SetupArgs>({
+  name: 'setup',
+  description: 'Gather facts about the host (OS, hostname, CPUs, memory, addresses, ...) in one command.',
+  schema: {
+    type: 'object',
+    properties: {
+      filter: {
+        anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+        description: "Only facts whose name (ansible_...) matches one of these globs, e.g. 'ansible_distribution*'.",
+      },
+      gather_subset: {
+        anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+        description: 'Accepted for Ansible compatibility; all facts are always gathered.',
+      },
+      gather_timeout: { type: 'integer', minimum: 1, default: 30, description: 'Seconds before the fact probe is abandoned.' },
+    },
+    additionalProperties: false,
+  },
+  example: `- setup:
+- setup:
+    filter: ['ansible_distribution*', 'ansible_default_ipv4']`,
+  checkMode: 'Same as a normal run: it only reads.',
+  async plan(args, ctx) {
+    const r = await ctx.remote.query(FACTS_SCRIPT, { timeoutMs: (args.gather_timeout ?? 30) * 1000 });
+    let facts: Record<string, unknown>;
+    try {
+      if (r.rc !== 0) throw new Error(`rc=${r.rc}`);
+      facts = parseFacts(r.stdout);
+    } catch (e) {
+      throw new ModuleFailure(
+        `fact gathering failed on ${ctx.host} (${(e as Error).message})${r.stderr.trim() ? `: ${lastLines(r.stderr, 5)}` : ''}`,
+        { rc: r.rc, stdout: r.stdout, stderr: r.stderr },
+      );
+    }
+    if (args.filter !== undefined) {
+      const pats = (Array.isArray(args.filter) ? args.filter : [args.filter]).map(glob);
+      facts = Object.fromEntries(Object.entries(facts).filter(([k]) => pats.some((p) => p.test(`ansible_${k}`) || p.test(k))));
+    }
+    const out: Record<string, unknown> = { ansible_facts: facts };
+    for (const [k, v] of Object.entries(facts)) out[`ansible_${k}`] = v;
+    return { changes: [], facts: out, result: { ansible_facts: facts } };
+  },
+});

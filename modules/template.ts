@@ -1,0 +1,113 @@
+/**
+ * template: render a Liquid template on the controller and put the result on the host.
+ *
+ * The template is rendered with the task's variables (strict: an undefined variable is an error
+ * naming the template), compared by sha256 with the file on the host, and written atomically
+ * only when it differs. Attribute-only drift is fixed with chown/chmod.
+ *
+ * Arguments:
+ *   src                 template on the controller: the role's templates/, then the playbook's
+ *                       templates/ and directory
+ *   dest                path on the host (an existing directory or a trailing / means
+ *                       dest/basename(src) without a .j2/.liquid suffix)
+ *   owner, group, mode  attributes of the file
+ *   backup              keep the replaced file as dest.YYYYMMDD-HHMMSS
+ *   validate            command run on the temp file before it replaces dest (`%s` is its path),
+ *                       e.g. `haproxy -c -f %s`; a failure leaves dest untouched
+ *   force               false: only create dest when missing (default true)
+ *
+ * Example:
+ *   - template:
+ *       src: haproxy.cfg.j2
+ *       dest: /etc/haproxy/haproxy.cfg
+ *       mode: '0644'
+ *       validate: haproxy -c -f %s
+ *       backup: true
+ *     notify: reload haproxy
+ *
+ * Check mode: renders and compares (reads only); reports the write with a unified diff of the
+ * content, and any chown/chmod it would run.
+ */
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { defineModule, ModuleFailure, type Change } from '../runner/module-api';
+import { ATTR_SCHEMA, idArg, modeArg, type Attrs } from './lib/attrs';
+import { planContent, sha256 } from './lib/content';
+
+export interface TemplateArgs {
+  src: string;
+  dest: string;
+  owner?: string | number;
+  group?: string | number;
+  mode?: string | number;
+  backup?: boolean;
+  validate?: string;
+  force?: boolean;
+}
+
+const p = path.posix;
+
+export default defineModule<TemplateArgs>({
+  name: 'template',
+  description: 'Render a Liquid template on the controller and write it to the host when it differs.',
+  schema: {
+    type: 'object',
+    properties: {
+      src: { type: 'string', minLength: 1, description: "Template file on the controller (role's templates/, then the playbook's)." },
+      dest: { type: 'string', minLength: 1, description: 'Destination path on the host.' },
+      ...ATTR_SCHEMA,
+      backup: { type: 'boolean', default: false, description: 'Keep the replaced file as dest.YYYYMMDD-HHMMSS.' },
+      validate: {
+        type: 'string',
+        pattern: '%s',
+        description: "Command run on the temporary file before it replaces dest; '%s' is replaced by its path.",
+      },
+      force: { type: 'boolean', default: true, description: 'Replace an existing file whose content differs.' },
+    },
+    required: ['src', 'dest'],
+    additionalProperties: false,
+  },
+  example: `- template:
+    src: patroni.yml.j2
+    dest: /etc/patroni/patroni.yml
+    owner: postgres
+    group: postgres
+    mode: '0600'
+    validate: patroni --validate-config %s
+  notify: restart patroni`,
+  checkMode: 'Renders and compares (reads only); reports the write with a unified diff, and any chown/chmod.',
+  async plan(args, ctx) {
+    const attrs: Attrs = { owner: idArg(args.owner), group: idArg(args.group), mode: modeArg(args.mode) };
+    const srcPath = await ctx.findFile(args.src, 'templates');
+    let source: string;
+    try {
+      source = fs.readFileSync(srcPath, 'utf8');
+    } catch (e) {
+      throw new ModuleFailure(`cannot read template ${srcPath}: ${(e as Error).message}`, { src: srcPath });
+    }
+    const content = Buffer.from(await ctx.render(source, {}, srcPath), 'utf8');
+
+    const base = p.basename(args.src).replace(/\.(j2|jinja2?|liquid)$/, '');
+    const [st, inside, parent] = await ctx.remote.stat([args.dest, p.join(args.dest, base), p.dirname(args.dest)], { checksum: true });
+    let dest = args.dest;
+    let target = st;
+    if (args.dest.endsWith('/') || (st.exists && st.type === 'directory')) {
+      if (!st.exists) throw new ModuleFailure(`destination directory ${args.dest} does not exist`, { dest: args.dest });
+      dest = p.join(args.dest, base);
+      target = inside;
+    } else if (!parent.exists) {
+      throw new ModuleFailure(`destination directory ${parent.path} does not exist`, { dest: args.dest });
+    }
+    const changes: Change[] = await planContent(ctx, {
+      dest,
+      content,
+      stat: target,
+      attrs,
+      backup: args.backup,
+      validate: args.validate,
+      force: args.force,
+    });
+    return { changes, result: { dest, src: srcPath, checksum: sha256(content), size: content.length } };
+  },
+});
