@@ -70,7 +70,7 @@ export function applySymbolic(mode: string, current: number, isDir: boolean): nu
     let who = m[1].replace(/a/g, 'ugo');
     if (who === '') who = 'ugo';
     const classes = [...new Set(who.split(''))] as Array<'u' | 'g' | 'o'>;
-    const ops = m[2].match(/[-+=](?:[rwxXst]*|[ugo])/g) ?? [];
+    const ops = m[2].match(/[-+=](?:[ugo]|[rwxXst]*)/g) ?? [];
     for (const op of ops) {
       const sign = op[0];
       const perms = op.slice(1);
