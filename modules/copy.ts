@@ -197,12 +197,15 @@ export default defineModule<CopyArgs>({
       content = fs.readFileSync(local);
     }
 
+    // a trailing slash only says "this is a directory"; stat the path without it
+    const bare = args.dest.replace(/(.)\/+$/, '$1');
     const base = p.basename(src);
-    const [st, inside, parent] = await ctx.remote.stat([args.dest, p.join(args.dest, base), p.dirname(args.dest)], { checksum: true });
+    const [st, inside, parent] = await ctx.remote.stat([bare, p.join(bare, base), p.dirname(bare)], { checksum: true });
     const changes: Change[] = [];
     let dest = args.dest;
     let target = st;
     if (args.dest.endsWith('/') || (st.exists && st.type === 'directory')) {
+      if (st.exists && st.type !== 'directory') throw new ModuleFailure(`${bare} is not a directory`, { dest: args.dest });
       dest = p.join(args.dest, base);
       target = inside;
       if (!st.exists) {

@@ -88,11 +88,14 @@ export default defineModule<TemplateArgs>({
     }
     const content = Buffer.from(await ctx.render(source, {}, srcPath), 'utf8');
 
+    // a trailing slash only says "this is a directory"; stat the path without it
+    const bare = args.dest.replace(/(.)\/+$/, '$1');
     const base = p.basename(args.src).replace(/\.(j2|jinja2?|liquid)$/, '');
-    const [st, inside, parent] = await ctx.remote.stat([args.dest, p.join(args.dest, base), p.dirname(args.dest)], { checksum: true });
+    const [st, inside, parent] = await ctx.remote.stat([bare, p.join(bare, base), p.dirname(bare)], { checksum: true });
     let dest = args.dest;
     let target = st;
     if (args.dest.endsWith('/') || (st.exists && st.type === 'directory')) {
+      if (st.exists && st.type !== 'directory') throw new ModuleFailure(`${bare} is not a directory`, { dest: args.dest });
       if (!st.exists) throw new ModuleFailure(`destination directory ${args.dest} does not exist`, { dest: args.dest });
       dest = p.join(args.dest, base);
       target = inside;

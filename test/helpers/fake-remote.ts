@@ -32,6 +32,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '../../runner/module-api';
+import { splitWords } from '../../modules/command';
 
 export interface Call {
   kind: 'query' | 'exec';
@@ -138,6 +139,29 @@ export class FakeRemote implements Remote {
 
   onExec(match: string | RegExp | ((cmd: string) => boolean), respond: Responder): this {
     return this.on(match, respond, ['exec']);
+  }
+
+  /**
+   * Accept every exec (rc 0) and play the part of `mkdir -p -- DIRS` at its start, so a plan
+   * that creates directories and then writes into them can be applied to the fake.
+   */
+  acceptExecs(): this {
+    return this.onExec(
+      () => true,
+      (cmd) => {
+        const first = cmd.split(' && ')[0];
+        if (first.startsWith('mkdir -p -- ')) {
+          for (const d of splitWords(first).slice(3)) {
+            let cur = '';
+            for (const part of d.split('/').filter(Boolean)) {
+              cur += '/' + part;
+              if (!this.entries.has(cur)) this.addDir(cur);
+            }
+          }
+        }
+        return {};
+      },
+    );
   }
 
   get execs(): string[] {
