@@ -153,7 +153,7 @@ export function distributionFacts(osr: Record<string, string>, debianVersion: st
     distribution,
     distribution_version: version,
     distribution_major_version: version.split('.')[0] ?? '',
-    distribution_release: release.split(/[ ,]/)[0],
+    distribution_release: release,
     os_family: family,
   };
 }
