@@ -71,8 +71,8 @@ describe('shell (real /bin/sh)', () => {
 
   it('stdin and stdin_add_newline', async () => {
     const a = await runModule(shell, { cmd: 'wc -c', stdin: 'abc' }, remote);
-    expect(a.result!.stdout.trim()).toBe('4');
+    expect(String(a.result!.stdout).trim()).toBe('4');
     const b = await runModule(shell, { cmd: 'wc -c', stdin: 'abc', stdin_add_newline: false }, remote);
-    expect(b.result!.stdout.trim()).toBe('3');
+    expect(String(b.result!.stdout).trim()).toBe('3');
   });
 });
