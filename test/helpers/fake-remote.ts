@@ -596,10 +596,11 @@ export interface RunResult {
   changed: boolean;
 }
 
-type AnyRemote = FakeRemote | LocalRemote;
+/** Any Remote that can hand out its probe-only view (FakeRemote, LocalRemote, a wrapped real one). */
+export type TestRemote = Remote & { probeOnly(): Probe };
 
 /** validate -> plan (probe view) -> apply unless check mode or nothing to do, like the engine. */
-export async function runModule(mod: TsplayModule, rawArgs: unknown, remote: AnyRemote, o: ContextOptions = {}): Promise<RunResult> {
+export async function runModule(mod: TsplayModule, rawArgs: unknown, remote: TestRemote, o: ContextOptions = {}): Promise<RunResult> {
   const v = validateArgs(mod, rawArgs);
   if (!v.valid) throw new Error(`invalid arguments for ${mod.name}: ${v.errors.join('; ')}`);
   const plan = await mod.plan(v.args, makeContext(remote.probeOnly(), o));
