@@ -47,7 +47,7 @@ export function splitWords(line: string): string[] {
     const c = line[i];
     if (c === "'") {
       const end = line.indexOf("'", i + 1);
-      if (end < 0) throw new Error('unterminated single quote');
+      if (end < 0) throw new ModuleFailure('unterminated single quote');
       cur += line.slice(i + 1, end);
       inWord = true;
       i = end + 1;
@@ -70,7 +70,7 @@ export function splitWords(line: string): string[] {
         cur += d;
         i++;
       }
-      if (!closed) throw new Error('unterminated double quote');
+      if (!closed) throw new ModuleFailure('unterminated double quote');
       inWord = true;
     } else if (c === '\\') {
       if (i + 1 < line.length && line[i + 1] !== '\n') cur += line[i + 1];

@@ -236,23 +236,17 @@ export default defineModule<FileArgs>({
     let st = sts[0];
     const parent = sts[1];
     const srcSt = srcAbs !== undefined ? sts[sts.length - 1] : undefined;
-    const state: State =
-      args.state ??
-      (st.exists
-        ? st.type === 'directory'
-          ? 'directory'
-          : st.type === 'link'
-            ? 'file'
-            : 'file'
-        : args.recurse
-          ? 'directory'
-          : 'file');
-    const result = { path: target, state };
-
-    // file/directory/touch act on what a link points to (Ansible's follow: true)
-    if (st.exists && st.type === 'link' && (state === 'file' || state === 'directory' || state === 'touch')) {
+    // file/directory/touch act on what a link points to (Ansible's follow: true); so does the default state
+    const follows = args.state === undefined || args.state === 'file' || args.state === 'directory' || args.state === 'touch';
+    const wasLink = st.exists && st.type === 'link';
+    if (wasLink && follows) {
       [st] = await ctx.remote.stat([target], { follow: true });
     }
+    const state: State =
+      args.state ??
+      // what the path is now, else file (directory with recurse)
+      (st.exists ? (st.type === 'directory' ? 'directory' : 'file') : args.recurse ? 'directory' : 'file');
+    const result = { path: target, state };
 
     switch (state) {
       case 'absent': {
@@ -277,7 +271,8 @@ export default defineModule<FileArgs>({
         if (st.exists) {
           if (st.type !== 'directory') throw new ModuleFailure(`${target} exists and is a ${st.type}, not a directory`, { path: target });
           if (args.recurse) {
-            const c = await planRecurse(ctx, target, attrs);
+            // "link/" makes find (and chown -h on it) act on the directory the link points to
+            const c = await planRecurse(ctx, wasLink ? target.replace(/\/*$/, '/') : target, attrs);
             return { changes: c ? [c] : [], result };
           }
           const c = attrChange(target, st, attrs);

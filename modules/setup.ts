@@ -180,7 +180,7 @@ function meminfo(text: string | undefined, key: string): number | undefined {
 /** The facts (without the ansible_ prefix) from the script's output; throws when it is not the script's output. */
 export function parseFacts(stdout: string): Record<string, unknown> {
   const sec = splitSections(stdout);
-  if (!sec.has('end') || !sec.has('uname')) throw new Error('the fact script did not finish (no end marker)');
+  if (!sec.has('end') || !sec.has('uname')) throw new ModuleFailure('the fact script did not finish (no end marker)');
   const f: Record<string, unknown> = {};
 
   Object.assign(f, distributionFacts(parseOsRelease(sec.get('os-release') ?? ''), sec.get('debian_version') ?? ''));
@@ -307,7 +307,7 @@ export default defineModule<SetupArgs>({
     const r = await ctx.remote.query(FACTS_SCRIPT, { timeoutMs: (args.gather_timeout ?? 30) * 1000 });
     let facts: Record<string, unknown>;
     try {
-      if (r.rc !== 0) throw new Error(`rc=${r.rc}`);
+      if (r.rc !== 0) throw new ModuleFailure(`rc=${r.rc}`);
       facts = parseFacts(r.stdout);
     } catch (e) {
       throw new ModuleFailure(

@@ -188,6 +188,21 @@ describe('file (real /bin/sh, as root)', () => {
     expect((await runModule(file, args, remote)).changed).toBe(false);
   });
 
+  it('a link to a directory: default state and recurse act on the directory, idempotently', async () => {
+    const real = path.join(dir, 'real dir');
+    fs.mkdirSync(path.join(real, 'in'), { recursive: true });
+    fs.writeFileSync(path.join(real, 'in', 'f'), '');
+    const link = path.join(dir, 'via link');
+    fs.symlinkSync(real, link);
+    expect((await runModule(file, { path: link, mode: '0700' }, remote)).plan.result).toEqual({ path: link, state: 'directory' });
+    expect(fs.statSync(real).mode & 0o7777).toBe(0o700);
+    const args = { path: link, state: 'directory', recurse: true, owner: 'nobody' };
+    expect((await runModule(file, args, remote)).plan.changes[0]).toMatchObject({ summary: `chown 3 entries under ${link}/` });
+    for (const p of [real, path.join(real, 'in'), path.join(real, 'in', 'f')]) expect(fs.statSync(p).uid).toBe(NOBODY);
+    expect(fs.lstatSync(link).uid).toBe(0);
+    expect((await runModule(file, args, remote)).changed).toBe(false);
+  });
+
   it('absent, touch, link and hard link for real', async () => {
     const f = path.join(dir, "f 'x'");
     await runModule(file, { path: f, state: 'touch', mode: '0600' }, remote);
