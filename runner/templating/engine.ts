@@ -7,6 +7,7 @@
  */
 
 import { Context, Emitter, Liquid, Parser, Tag, TagToken, Template, TopLevelToken, Tokenizer, TypeGuards } from 'liquidjs';
+import type { OutputToken } from 'liquidjs/dist/tokens/output-token';
 import { TemplateError } from '../errors';
 import { evaluateTruth, evaluateValue, Scope, suggest } from './evaluate';
 import { errorOffsets, Expr, ForHeader, parseExpression, parseForHeader, syntaxError } from './expression';
@@ -297,6 +298,20 @@ liquid.registerTag('for', ForTag);
 liquid.registerTag('assign', AssignTag);
 liquid.registerTag('set', AssignTag);
 liquid.registerTag('echo', EchoTag);
+/**
+ * include/render/layout would read files relative to the controller's working directory, and a
+ * value that is rendered twice (facts from a host, registered output) could name any file there.
+ * Templates are found by the template module (role templates/ lookup); these tags are refused.
+ */
+class FileTag extends Tag {
+  constructor(token: TagToken, remain: TopLevelToken[], liq: Liquid) {
+    super(token, remain, liq);
+    throw syntaxError(token.getText(), 0, token.begin, `{% ${token.name} %} is not supported: templates cannot read other files`);
+  }
+  render(): void {}
+}
+for (const name of ['include', 'render', 'layout', 'block']) liquid.registerTag(name, FileTag);
+
 liquid.registerTag('increment', counterTag(1));
 liquid.registerTag('decrement', counterTag(-1));
 
@@ -318,6 +333,45 @@ export interface CompiledTemplate {
   templates: Template[];
   /** every expression in the template (for validation and variable listings) */
   exprs: Expr[];
+}
+
+/** liquidjs does not export OutputToken; take its constructor from a token it made. */
+const OutputTokenClass = new Tokenizer('{{x}}').readTopLevelTokens(liquid.options)[0].constructor as new (
+  input: string,
+  begin: number,
+  end: number,
+  options: typeof liquid.options,
+  file?: string,
+) => OutputToken;
+
+/**
+ * Liquid ends an output at the first `}}` outside quotes; Jinja (and so Ansible users) may
+ * write dict literals there: `{{ {'a': {'b': 1}} }}`. Brackets are balanced before `}}` ends it.
+ */
+class BalancedTokenizer extends Tokenizer {
+  override readOutputToken(options = liquid.options): OutputToken {
+    const begin = this.p;
+    let depth = 0;
+    let i = begin + 2;
+    while (i < this.N) {
+      const c = this.input[i];
+      if (c === "'" || c === '"') {
+        i++;
+        while (i < this.N && this.input[i] !== c) i += this.input[i] === '\\' ? 2 : 1;
+        i++;
+        continue;
+      }
+      if (depth === 0 && c === '}' && this.input[i + 1] === '}') {
+        this.p = i + 2;
+        return new OutputTokenClass(this.input, begin, this.p, options, this.file);
+      }
+      if (c === '{' || c === '[' || c === '(') depth++;
+      else if ((c === '}' || c === ']' || c === ')') && depth > 0) depth--;
+      i++;
+    }
+    // unbalanced or unclosed: let liquidjs report it its way
+    return super.readOutputToken(options);
+  }
 }
 
 const MAX_TEMPLATES = 10000;
@@ -345,7 +399,7 @@ export function compileTemplate(src: string): CompiledTemplate {
   if (hit) return hit;
   let templates: Template[];
   try {
-    const tokens = new Tokenizer(src, liquid.options.operators, undefined, undefined, liquid.options.groupedExpressions).readTopLevelTokens(liquid.options);
+    const tokens = new BalancedTokenizer(src, liquid.options.operators, undefined, undefined, liquid.options.groupedExpressions).readTopLevelTokens(liquid.options);
     trimBlocks(tokens);
     templates = parser.parseTokens(tokens);
   } catch (e) {

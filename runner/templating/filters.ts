@@ -550,6 +550,9 @@ export const FILTERS: Record<string, FilterDef> = Object.assign(Object.create(nu
   combine: f((x, a, k) => {
     const recursive = truthy(k.recursive);
     const listMerge = String(k.list_merge ?? 'replace');
+    if (!['replace', 'keep', 'append', 'prepend', 'append_rp', 'prepend_rp'].includes(listMerge)) {
+      throw new TemplateError(`combine: unknown list_merge '${listMerge}'`, undefined, 'use replace, keep, append, prepend, append_rp or prepend_rp');
+    }
     const dicts = [x, ...a].flatMap((d) => (Array.isArray(d) ? d : [d]));
     let out: Record<string, unknown> = {};
     for (const d of dicts) out = mergeDeep(out, needMapping('combine', d), recursive, listMerge);
