@@ -137,6 +137,10 @@ describe('renderString', () => {
     );
   });
 
+  it('supports inline comments and the liquid tag (whose if/echo use our expressions)', async () => {
+    expect(await t.renderString("a{% # a note %}b{% liquid\n if ports | length > 1\n echo name | upper\n endif %}", V)).toBe('abDB');
+  });
+
   it('drops the newline after a tag (trim_blocks) and honours {%- -%}', async () => {
     const tpl = 'hosts:\n{% for h in groups.etcd %}\n  - {{ h }}\n{% endfor %}\nend\n';
     expect(await t.renderString(tpl, V)).toBe('hosts:\n  - e1\n  - e2\n  - e3\nend\n');
