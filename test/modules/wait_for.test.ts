@@ -81,7 +81,11 @@ describe('wait_for (real /bin/sh and sockets on 127.0.0.1)', () => {
   let dir: string;
   beforeAll(async () => {
     dir = makeTempDir();
-    server = net.createServer((s) => s.end('SSH-2.0-fake\r\n'));
+    server = net.createServer((s) => {
+      // a probe that only connects closes at once: the reset is expected, not a test error
+      s.on('error', () => undefined);
+      s.end('SSH-2.0-fake\r\n');
+    });
     await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
     port = (server.address() as net.AddressInfo).port;
     // a port that was just free: refused
@@ -114,11 +118,11 @@ describe('wait_for (real /bin/sh and sockets on 127.0.0.1)', () => {
   });
 
   it('drained waits while a connection is established on the port', async () => {
-    const sock = net.connect(port, '127.0.0.1');
+    const sock = net.connect(port, '127.0.0.1').on('error', () => undefined);
     const held = net.createServer();
     await new Promise<void>((res) => held.listen(0, '127.0.0.1', res));
     const heldPort = (held.address() as net.AddressInfo).port;
-    const client = net.connect(heldPort, '127.0.0.1');
+    const client = net.connect(heldPort, '127.0.0.1').on('error', () => undefined);
     await new Promise<void>((res) => client.on('connect', () => res()));
     try {
       await expect(runModule(waitFor, { port: heldPort, state: 'drained', timeout: 1, sleep: 0.2 }, remote)).rejects.toThrow(/Timeout/);
