@@ -40,7 +40,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { defineModule, ModuleFailure, type Change, type FileStat, type ModuleContext, type Probe } from '../runner/module-api';
 import { ATTR_SCHEMA, idArg, mkdirChange, modeArg, type Attrs } from './lib/attrs';
-import { planContent, sha256 } from './lib/content';
+import { missingParent, planContent, sha256 } from './lib/content';
 
 export interface CopyArgs {
   content?: string;
@@ -175,10 +175,10 @@ export default defineModule<CopyArgs>({
       if (st.exists && st.type === 'directory') {
         throw new ModuleFailure(`can not use content with a directory as dest (${args.dest})`, { dest: args.dest });
       }
-      if (!parent.exists) throw new ModuleFailure(`destination directory ${parent.path} does not exist`, { dest: args.dest });
+      const note = missingParent(ctx, parent, args.dest);
       const content = Buffer.from(args.content, 'utf8');
       const changes = await planContent(ctx, { dest: args.dest, content, stat: st, ...common });
-      return { changes, result: { dest: args.dest, checksum: sha256(content), size: content.length } };
+      return { changes, msg: note, result: { dest: args.dest, checksum: sha256(content), size: content.length } };
     }
 
     const src = args.src!;
@@ -211,10 +211,9 @@ export default defineModule<CopyArgs>({
       if (!st.exists) {
         changes.push(mkdirChange([args.dest.replace(/(.)\/+$/, '$1')], { owner: attrs.owner, group: attrs.group, mode: modeArg(args.directory_mode) }, `create directory ${args.dest}`));
       }
-    } else if (!parent.exists) {
-      throw new ModuleFailure(`destination directory ${parent.path} does not exist`, { dest: args.dest });
     }
+    const note = target === st ? missingParent(ctx, parent, args.dest) : undefined;
     changes.push(...(await planContent(ctx, { dest, content, stat: target, ...common })));
-    return { changes, result: { dest, src, checksum: sha256(content), size: content.length } };
+    return { changes, msg: note, result: { dest, src, checksum: sha256(content), size: content.length } };
   },
 });

@@ -31,6 +31,7 @@
 
 import * as path from 'path';
 import { defineModule, ModuleFailure, type Change } from '../runner/module-api';
+import { missingParent } from './lib/content';
 import { attrChange, ATTR_SCHEMA, idArg, modeArg, resolveMode, type Attrs } from './lib/attrs';
 
 export interface LineEdit {
@@ -285,7 +286,7 @@ export default defineModule<LineinfileArgs>({
       if (!args.create) {
         throw new ModuleFailure(`destination ${target} does not exist`, { rc: 257, path: target });
       }
-      if (!parent.exists) throw new ModuleFailure(`destination directory ${parent.path} does not exist`, { path: target });
+      missingParent(ctx, parent, target);
       const r = editText('', args);
       const change: Change = {
         kind: 'write',

@@ -33,7 +33,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { defineModule, ModuleFailure, type Change } from '../runner/module-api';
 import { ATTR_SCHEMA, idArg, modeArg, type Attrs } from './lib/attrs';
-import { planContent, sha256 } from './lib/content';
+import { missingParent, planContent, sha256 } from './lib/content';
 
 export interface TemplateArgs {
   src: string;
@@ -99,9 +99,8 @@ export default defineModule<TemplateArgs>({
       if (!st.exists) throw new ModuleFailure(`destination directory ${args.dest} does not exist`, { dest: args.dest });
       dest = p.join(args.dest, base);
       target = inside;
-    } else if (!parent.exists) {
-      throw new ModuleFailure(`destination directory ${parent.path} does not exist`, { dest: args.dest });
     }
+    const note = target === st ? missingParent(ctx, parent, args.dest) : undefined;
     const changes: Change[] = await planContent(ctx, {
       dest,
       content,
@@ -111,6 +110,6 @@ export default defineModule<TemplateArgs>({
       validate: args.validate,
       force: args.force,
     });
-    return { changes, result: { dest, src: srcPath, checksum: sha256(content), size: content.length } };
+    return { changes, msg: note, result: { dest, src: srcPath, checksum: sha256(content), size: content.length } };
   },
 });

@@ -105,3 +105,14 @@ export async function planContent(ctx: ModuleContext<Probe>, t: ContentTarget): 
     },
   ];
 }
+
+/**
+ * A destination whose directory is missing fails, except in check mode: there an earlier task
+ * of the same run (file: state=directory) usually creates it, so a dry run of a fresh deploy
+ * plans the write instead of stopping, and says so in the result's message.
+ */
+export function missingParent(ctx: { check: boolean }, parent: FileStat, dest: string): string | undefined {
+  if (parent.exists) return undefined;
+  if (!ctx.check) throw new ModuleFailure(`destination directory ${parent.path} does not exist`, { dest });
+  return `destination directory ${parent.path} does not exist yet (check mode: assumed created by an earlier task)`;
+}

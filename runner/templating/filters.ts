@@ -580,7 +580,8 @@ export const FILTERS: Record<string, FilterDef> = Object.assign(Object.create(nu
         const v = attrPath(i, k.attribute);
         if (v !== MISSING) return v;
         if (hasOwn(k, 'default')) return k.default;
-        return env.need(new Undefined(`item.${String(k.attribute)}`));
+        // as Jinja: a lazy undefined, so `select('defined')` can drop it; using it fails
+        return new Undefined(`item.${String(k.attribute)}`);
       });
     }
     const name = a[0];

@@ -168,7 +168,12 @@ export class Templar {
   evaluateExpressionSync(expr: string, vars: Vars, source?: SourceLocation): unknown {
     if (Templar.isTemplate(expr)) return this.renderValueSync(expr, vars, source);
     const x = this.parse(expr, source);
-    return this.located(expr, source, () => evaluateValue(x, this.scope(vars)));
+    return this.located(expr, source, () => {
+      const r = evaluateValue(x, this.scope(vars));
+      const inner = findUndefined(r, 0);
+      if (inner && this.strict) throw undefinedError(inner);
+      return r;
+    });
   }
 
   /**
@@ -268,6 +273,12 @@ export class Templar {
             if (this.strict) throw undefinedError(r);
             return null;
           }
+          // a lazy undefined inside a list/dict (e.g. from map(attribute=...)) fails once it is kept
+          const inner = findUndefined(r, 0);
+          if (inner) {
+            if (this.strict) throw undefinedError(inner);
+            return null;
+          }
           return r;
         });
       }
@@ -341,4 +352,21 @@ export function registerFilter(name: string, fn: (...args: unknown[]) => unknown
   FILTERS[name] = {
     fn: (input, args, kw) => (Object.keys(kw).length ? fn(input, ...args, kw) : fn(input, ...args)),
   };
+}
+
+function findUndefined(v: unknown, depth: number): Undefined | undefined {
+  if (v instanceof Undefined) return v;
+  if (depth > 50) return undefined;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const u = findUndefined(x, depth + 1);
+      if (u) return u;
+    }
+  } else if (isPlainObject(v)) {
+    for (const x of Object.values(v)) {
+      const u = findUndefined(x, depth + 1);
+      if (u) return u;
+    }
+  }
+  return undefined;
 }
