@@ -296,31 +296,16 @@ function walkTasks(items: TaskItem[], visit: (t: TaskItem, depth: number) => voi
   }
 }
 
-/** Static checks across the playbook that need more than one task: notify targets, host patterns. */
+/** Host patterns of every play are checked before the first connection (the loader checks the rest). */
 function crossCheck(pb: Playbook, inventory: Inventory): void {
   const errors: TsplayError[] = [];
   for (const play of pb.plays) {
-    const names = new Set<string>();
-    for (const h of play.handlers) {
-      if (h.name) names.add(h.name);
-      if (h.name && h.role) names.add(`${h.role.name} : ${h.name}`);
-      for (const l of h.listen ?? []) names.add(l);
-    }
-    const check = (items: TaskItem[]) =>
-      walkTasks(items, (t) => {
-        if (t.kind !== 'task') return;
-        for (const n of t.notify ?? []) {
-          if (!n.includes('{{') && !names.has(n)) errors.push(new ValidationError(`notify: no handler named '${n}' in this play`, t.loc, names.size ? `handlers: ${[...names].join(', ')}` : 'the play has no handlers'));
-        }
-      });
-    for (const items of [play.preTasks, play.roleTasks, play.tasks, play.postTasks, play.handlers]) check(items);
-    if (!play.hosts.includes('{{')) {
-      try {
-        inventory.select(play.hosts, play.loc);
-      } catch (e) {
-        if (e instanceof TsplayError) errors.push(e);
-        else throw e;
-      }
+    if (play.hosts.includes('{{')) continue;
+    try {
+      inventory.select(play.hosts, play.loc);
+    } catch (e) {
+      if (e instanceof TsplayError) errors.push(e);
+      else throw e;
     }
   }
   if (errors.length === 1) throw errors[0];

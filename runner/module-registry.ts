@@ -35,6 +35,9 @@ function describeError(e: ErrorObject): ArgProblem {
       return { path, message: `must be one of: ${(e.params.allowedValues as unknown[]).join(', ')}` };
     case 'type':
       return { path, message: `must be of type ${e.params.type}` };
+    case 'anyOf':
+    case 'oneOf':
+      return { path, message: 'does not match any accepted form (see tsplay doc)' };
     default:
       return { path, message: e.message ?? 'is invalid' };
   }
@@ -101,7 +104,10 @@ export class ModuleRegistry implements ModuleCatalog {
     const copy = structuredClone(this.normalise(m, args));
     const v = this.validator(m);
     if (v(copy)) return { args: copy, problems: [] };
-    return { args: copy, problems: (v.errors ?? []).map(describeError) };
+    // an anyOf/oneOf failure reports each branch's errors too: keep only the summary line
+    const errs = (v.errors ?? []).filter((e) => !/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath));
+    const problems = errs.map(describeError).filter((p, i, a) => a.findIndex((q) => q.path === p.path && q.message === p.message) === i);
+    return { args: copy, problems };
   }
 
   validateStatic(name: string, args: Record<string, unknown>): ArgProblem[] {

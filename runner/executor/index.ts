@@ -37,6 +37,7 @@ import {
 } from '../module-api';
 import { emptyCounters, type HostCounters, type HostStatus } from '../output/events';
 import { MASK, secrets } from '../secrets';
+import { CheckOverlay } from './check-overlay';
 import { HostState } from './host-state';
 import type { RunOptions, Services } from './types';
 import { hasTemplate, mergeLayers, resolveTemplatedVars, type Vars } from './vars';
@@ -156,6 +157,17 @@ export class PlaybookExecutor {
   ) {
     this.pool = new ConnectionPool();
     this.startAtFound = !o.startAtTask;
+  }
+
+  private readonly overlays = new Map<string, CheckOverlay>();
+
+  private overlayFor(host: string): CheckOverlay {
+    let o = this.overlays.get(host);
+    if (!o) {
+      o = new CheckOverlay();
+      this.overlays.set(host, o);
+    }
+    return o;
   }
 
   private host(name: string): HostState {
@@ -648,11 +660,11 @@ export class PlaybookExecutor {
     for (const [key, g] of groups) {
       const target = key.split('\0')[0];
       if (inc.kind === 'include_tasks') {
-        const items = await this.s.loader.loadTasksFile(target, inc.dir, scope.role ?? inc.role, inc.effectiveTags);
+        const items = await this.s.loader.loadTasksFile(target, inc.dir, scope.role ?? inc.role, inc.effectiveTags, inc.loc);
         for (const h of g.hosts) this.s.emit({ type: 'include', host: h.name, file: target });
         await this.runItems(run, items, g.hosts, { ...scope, vars: [...scope.vars, g.params] });
       } else {
-        const loaded = await this.s.loader.loadRole(target, inc.dir, g.params, inc.tasksFrom);
+        const loaded = await this.s.loader.loadRole(target, inc.dir, g.params, inc.tasksFrom, inc.effectiveTags, inc.loc);
         run.handlers.push(...loaded.handlers);
         const roleScope: Scope = { ...scope, role: loaded.role };
         await this.runItems(run, loaded.tasks, g.hosts, roleScope);
@@ -1042,7 +1054,9 @@ export class PlaybookExecutor {
       signal: this.o.signal,
       now: () => Date.now(),
     };
-    const probeCtx: ModuleContext = { ...ctxBase, remote: wrapped ? probeOnly(wrapped) : noRemote(mod.name) };
+    const overlay = check ? this.overlayFor(target) : undefined;
+    const probe = wrapped ? probeOnly(wrapped) : noRemote(mod.name);
+    const probeCtx: ModuleContext = { ...ctxBase, remote: overlay && wrapped ? overlay.wrap(probe) : probe };
     const plan: Plan = await mod.plan(valid as never, probeCtx);
     const result: Record<string, unknown> = { changed: false, ...(plan.result ?? {}) };
     if (plan.msg !== undefined) result.msg = plan.msg;
@@ -1059,7 +1073,10 @@ export class PlaybookExecutor {
     result.changed = true;
     result.__changes = plan.changes.map(summaryOf);
     if (diff) result.__diff = plan.changes.map(diffOf).filter((d): d is DiffText => d !== undefined);
-    if (check) return { status: 'changed', result };
+    if (check) {
+      overlay?.record(plan.changes);
+      return { status: 'changed', result };
+    }
     if (!wrapped) throw new TsplayError(`${mod.name}: a controller-side module planned changes on the host`);
     const applyCtx: ModuleContext<Remote> = { ...ctxBase, remote: wrapped };
     const applied = mod.apply ? await mod.apply(valid as never, plan, applyCtx) : await applyChanges(plan, applyCtx);

@@ -250,7 +250,7 @@ describe('handlers', () => {
     });
     const r = runTsplay(['run', path.join(dir, 'site.yml'), '-i', path.join(dir, 'hosts.ini')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/site\.yml:\d+:\d+: .*no handler named 'restart nginxx'/);
+    expect(r.stderr).toMatch(/site\.yml:6:\d+: notify 'restart nginxx' matches no handler.*did you mean 'restart nginx'/);
     expect(fs.existsSync(path.join(dir, 'touched'))).toBe(false);
   });
 });
@@ -469,7 +469,7 @@ describe('check mode and idempotence', () => {
     - file: { path: "${target}/d/sub", state: directory, mode: "0750" }
     - copy: { dest: "${target}/d/a.txt", content: "hello\\n", mode: "0640" }
     - template: { src: conf.j2, dest: "${target}/d/conf" }
-    - lineinfile: { path: "${target}/d/a.txt", line: "second line" }
+    - lineinfile: { path: "${target}/d/b.txt", line: "second line", create: true }
     - command: touch ${target}/d/made
       args: { creates: "${target}/d/made" }
 `,
@@ -490,7 +490,8 @@ describe('check mode and idempotence', () => {
     const first = run(dir, 'site.yml');
     expect(first.code).toBe(0);
     expect(recap(first).hosts.h1.changed).toBe(5);
-    expect(fs.readFileSync(path.join(target, 'd/a.txt'), 'utf8')).toBe('hello\nsecond line\n');
+    expect(fs.readFileSync(path.join(target, 'd/a.txt'), 'utf8')).toBe('hello\n');
+    expect(fs.readFileSync(path.join(target, 'd/b.txt'), 'utf8')).toBe('second line\n');
     expect(fs.readFileSync(path.join(target, 'd/conf'), 'utf8')).toBe('name=h1\nport=5432\n');
     expect((fs.statSync(path.join(target, 'd/sub')).mode & 0o777).toString(8)).toBe('750');
 
@@ -502,6 +503,28 @@ describe('check mode and idempotence', () => {
     const check2 = run(dir, 'site.yml', ['--check']);
     expect(recap(check2).hosts.h1.changed).toBe(0);
     expect(treeHash(target)).toBe(after);
+  });
+});
+
+describe('check mode sees its own planned files', () => {
+  test('copy then lineinfile on a new file: the dry run plans the edit on the copied content', () => {
+    const target = fs.mkdtempSync('/tmp/tsplay-target-');
+    const dir = makeProject({
+      'hosts.ini': 'h1 ansible_connection=local\n',
+      'site.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy: { dest: "${target}/new.conf", content: "a=1\\n" }
+    - lineinfile: { path: "${target}/new.conf", regexp: "^a=", line: "a=2" }
+`,
+    });
+    const r = run(dir, 'site.yml', ['--check', '--diff']);
+    expect(r.code).toBe(0);
+    const d = results(r, 'lineinfile')[0].diff[0];
+    expect(d.before).toBe('a=1\n');
+    expect(d.after).toBe('a=2\n');
+    expect(fs.readdirSync(target)).toEqual([]);
   });
 });
 
