@@ -7,6 +7,7 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 module.exports = {
+  testSequencer: '<rootDir>/test/e2e-sequencer.js',
   globalSetup: '<rootDir>/test/global-setup.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/{runner,modules,semantics}/**/*.test.ts'] },

@@ -30,6 +30,8 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** kill the command after this long (ms) and fail */
   timeoutMs?: number;
+  /** abort the command (Ctrl-C): it is killed on the host and the call rejects */
+  signal?: AbortSignal;
 }
 
 export interface FileStat {
