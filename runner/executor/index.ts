@@ -40,7 +40,7 @@ import { MASK, secrets } from '../secrets';
 import { CheckOverlay } from './check-overlay';
 import { HostState } from './host-state';
 import type { RunOptions, Services } from './types';
-import { hasTemplate, mergeLayers, resolveTemplatedVars, type Vars } from './vars';
+import { extendVars, hasTemplate, lazyVars, mergeLayers, type Vars } from './vars';
 
 const OMIT = '__omit_place_holder__tsplay';
 const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
@@ -123,8 +123,11 @@ function truthyKeyword(v: unknown): boolean {
   return Boolean(v);
 }
 
+/** Task names rendered with play-level variables (see renderTaskName). */
+const renderedNames = new WeakMap<object, string>();
+
 function taskDisplayName(t: { name?: string; module?: string; role?: RoleRef; kind: string; target?: string }): string {
-  const base = t.name ?? (t.kind === 'task' ? t.module : t.kind === 'include_tasks' || t.kind === 'include_role' ? `${t.kind}: ${t.target}` : t.kind);
+  const base = renderedNames.get(t) ?? t.name ?? (t.kind === 'task' ? t.module : t.kind === 'include_tasks' || t.kind === 'include_role' ? `${t.kind}: ${t.target}` : t.kind);
   return t.role ? `${t.role.name} : ${base}` : String(base);
 }
 
@@ -374,7 +377,9 @@ export class PlaybookExecutor {
       let v = cache.get(key);
       if (!v) {
         const h = this.host(key);
-        v = { ...this.s.inventory.hostVars(key), ...h.facts, ...h.runtime, inventory_hostname: key, group_names: this.groupNames(key) };
+        const raw = { ...this.s.inventory.hostVars(key), ...h.facts, ...h.runtime, inventory_hostname: key, group_names: this.groupNames(key) };
+        const literal = new Set([...Object.keys(h.facts), ...Object.keys(h.runtime), 'inventory_hostname', 'group_names']);
+        v = lazyVars(this.s.templar, raw, literal);
         cache.set(key, v);
       }
       return v;
@@ -434,8 +439,10 @@ export class PlaybookExecutor {
       ansible_facts: (h.facts.ansible_facts as Vars) ?? {},
     });
     if (role) Object.assign(ctx, { role_name: role.name, role_path: role.path });
-    await resolveTemplatedVars(this.s.templar, ctx, MAGIC);
-    return ctx;
+    // registered results, set_fact values and facts are data: never rendered again
+    const literal = new Set(MAGIC);
+    for (const layer of [h.runtime, h.facts]) for (const k of Object.keys(layer)) if (ctx[k] === layer[k]) literal.add(k);
+    return lazyVars(this.s.templar, ctx, literal);
   }
 
   // ---------------------------------------------------------------- connections
@@ -709,7 +716,23 @@ export class PlaybookExecutor {
 
   // ---------------------------------------------------------------- tasks
 
+  /**
+   * As Ansible: a templated task name is rendered with what every host shares (play vars, role
+   * defaults/vars, extra vars); one that needs host variables keeps its text.
+   */
+  private async renderTaskName(run: PlayRun, task: TaskDef, scope: Scope): Promise<void> {
+    if (!task.name || !hasTemplate(task.name) || renderedNames.has(task)) return;
+    const role = task.role ?? scope.role;
+    const shared = mergeLayers([role?.defaults, run.play.vars, role?.vars, role?.params, ...scope.vars, this.o.extraVars]);
+    try {
+      renderedNames.set(task, await this.s.templar.renderString(task.name, lazyVars(this.s.templar, shared, new Set()), task.loc));
+    } catch {
+      renderedNames.set(task, task.name);
+    }
+  }
+
   private async runTaskOnHosts(run: PlayRun, task: TaskDef, hosts: HostState[], scope: Scope, handler: boolean): Promise<void> {
+    await this.renderTaskName(run, task, scope);
     this.s.emit({
       type: 'task_start',
       name: taskDisplayName(task),
@@ -828,7 +851,7 @@ export class PlaybookExecutor {
         const item = loop[i];
         const extra: Vars = { [loopVar]: item, ansible_loop_var: loopVar, ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === loop.length - 1, length: loop.length } };
         if (task.loopControl?.indexVar) extra[task.loopControl.indexVar] = i;
-        const iv = { ...vars, ...extra };
+        const iv = extendVars(this.s.templar, vars, extra);
         const label = task.loopControl?.label !== undefined ? String(await this.s.templar.renderValue(task.loopControl.label, iv, task.loc)) : typeof item === 'object' ? JSON.stringify(item) : String(item);
         const ti = Date.now();
         let out: TaskOutcome;
@@ -967,14 +990,14 @@ export class PlaybookExecutor {
       }
       if (out.status === 'unreachable') return out;
       // changed_when / failed_when see the result as `register` would
-      const rv: Vars = task.register ? { ...vars, [task.register]: out.result } : vars;
+      const rv: Vars = extendVars(this.s.templar, vars, task.register ? { ...out.result, [task.register]: out.result } : out.result);
       if (task.changedWhen !== undefined && out.status !== 'failed') {
-        const ch = await this.s.templar.evaluate(task.changedWhen, { ...rv, ...out.result }, task.loc);
+        const ch = await this.s.templar.evaluate(task.changedWhen, rv, task.loc);
         out.result.changed = ch;
         out.status = ch ? 'changed' : 'ok';
       }
       if (task.failedWhen !== undefined && !(out.status === 'failed' && out.result.__hardFail)) {
-        const fw = await this.s.templar.evaluate(task.failedWhen, { ...rv, ...out.result }, task.loc);
+        const fw = await this.s.templar.evaluate(task.failedWhen, rv, task.loc);
         out.result.failed = fw;
         if (fw) {
           out.status = 'failed';
@@ -983,10 +1006,10 @@ export class PlaybookExecutor {
       }
       delete out.result.__hardFail;
       if (!hasUntil) return out;
-      const uv: Vars = task.register ? { ...vars, [task.register]: out.result } : vars;
+      const uv: Vars = extendVars(this.s.templar, vars, task.register ? { ...out.result, [task.register]: out.result } : out.result);
       let done = false;
       try {
-        done = await this.s.templar.evaluate(task.until, { ...uv, ...out.result }, task.loc);
+        done = await this.s.templar.evaluate(task.until, uv, task.loc);
       } catch {
         done = false;
       }
@@ -1045,7 +1068,7 @@ export class PlaybookExecutor {
       vars,
       check,
       diff,
-      render: (t: string, extra?: Vars, source?: string) => this.s.templar.renderString(t, extra ? { ...vars, ...extra } : vars, source ? { file: source } : task.loc),
+      render: (t: string, extra?: Vars, source?: string) => this.s.templar.renderString(t, extra ? extendVars(this.s.templar, vars, extra, false) : vars, source ? { file: source } : task.loc),
       evaluate: (c: unknown) => this.s.templar.evaluate(c, vars, task.loc),
       evaluateExpression: (e: string) => this.s.templar.evaluateExpression(e, vars, task.loc),
       readVarsFile: (p: string) => this.s.readVarsFile(p),

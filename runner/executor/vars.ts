@@ -11,6 +11,7 @@
  * is harmless and a used one fails where it is used, naming the variable).
  */
 
+import { TemplateError } from '../errors';
 import type { Templar } from '../templating/index';
 
 export type Vars = Record<string, unknown>;
@@ -32,34 +33,49 @@ export function mergeLayers(layers: Array<Vars | undefined>): Vars {
   return out;
 }
 
+const RAW = new WeakMap<object, { raw: Vars; literal: ReadonlySet<string> }>();
+
 /**
- * Render every templated top-level value of `ctx` in place, against `ctx` itself. Up to 8
- * passes so chains of references resolve; values that fail to render are left as written.
- * `skip` names keys never rendered here (magic vars, lazily built objects).
+ * The task's variables as Ansible sees them: lazily rendered. A value holding a template is
+ * rendered the first time something reads it, against the same lazy view, so `b: "{{ a }}"`
+ * sees `a` rendered whatever order they were written in; a variable that refers to itself is
+ * an error naming it; an unused variable that cannot be rendered harms nothing.
+ * `literal` names keys whose values are data, never templates (magic vars, registered results,
+ * facts, loop items): a command output that happens to contain `{{` stays text.
  */
-export async function resolveTemplatedVars(templar: Templar, ctx: Vars, skip: ReadonlySet<string>): Promise<void> {
-  let pending = Object.keys(ctx).filter((k) => !skip.has(k) && hasTemplate(ctx[k]));
-  for (let pass = 0; pass < 8 && pending.length; pass++) {
-    const next: string[] = [];
-    let progressed = false;
-    for (const k of pending) {
-      try {
-        const v = await templar.renderValue(ctx[k], ctx);
-        if (hasTemplate(v) && JSON.stringify(v) !== JSON.stringify(ctx[k])) {
-          ctx[k] = v;
-          next.push(k);
-          progressed = true;
-        } else {
-          if (JSON.stringify(v) !== JSON.stringify(ctx[k])) progressed = true;
-          ctx[k] = v;
-          if (hasTemplate(v)) next.push(k);
-        }
-      } catch {
-        // may depend on a variable resolved later in this pass: try again next pass
-        next.push(k);
+export function lazyVars(templar: Templar, raw: Vars, literal: ReadonlySet<string>): Vars {
+  const cache = new Map<string, unknown>();
+  const resolving = new Set<string>();
+  const proxy: Vars = new Proxy(raw, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver);
+      if (typeof key !== 'string' || literal.has(key) || !hasTemplate(v)) return v;
+      if (cache.has(key)) return cache.get(key);
+      if (resolving.has(key)) {
+        throw new TemplateError(`recursive loop detected in template: variable '${key}' refers to itself`);
       }
-    }
-    if (!progressed) break;
-    pending = next;
+      resolving.add(key);
+      try {
+        const out = templar.renderValueSync(v, proxy);
+        cache.set(key, out);
+        return out;
+      } finally {
+        resolving.delete(key);
+      }
+    },
+  });
+  RAW.set(proxy, { raw, literal });
+  return proxy;
+}
+
+/** The same lazy view with more variables on top (loop items, registered results: literal). */
+export function extendVars(templar: Templar, vars: Vars, extra: Vars, extraIsLiteral = true): Vars {
+  const base = RAW.get(vars);
+  if (!base) return { ...vars, ...extra };
+  const literal = new Set(base.literal);
+  for (const k of Object.keys(extra)) {
+    if (extraIsLiteral) literal.add(k);
+    else literal.delete(k);
   }
+  return lazyVars(templar, { ...base.raw, ...extra }, literal);
 }

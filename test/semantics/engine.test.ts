@@ -95,6 +95,40 @@ describe('variable precedence', () => {
   });
 });
 
+describe('lazy variables', () => {
+  test('a variable sees another one rendered whatever the order; self-reference is an error; output is data', () => {
+    const dir = makeProject({
+      'hosts.ini': 'h1 ansible_connection=local\n',
+      'site.yml': `
+- hosts: all
+  gather_facts: false
+  vars:
+    a: "{{ b }}"
+    b: "{{ a }}"
+    dir: /opt/HA
+  tasks:
+    - name: "{{ dir }} check"
+      debug: { msg: "{{ b_list | join('+') }}" }
+      vars:
+        b_list: "{{ a_text.split(',') }}"
+        a_text: "{% for i in [1, 2] %}{{ i }},{% endfor %}"
+    - shell: "printf '%s' '{''{ nope }}'"
+      register: out
+    - name: echo
+      debug: { msg: "{{ out.stdout }}" }
+    - name: loop
+      debug: { msg: "{{ a }}" }
+      ignore_errors: true
+`,
+    });
+    const r = run(dir, 'site.yml');
+    expect(r.code).toBe(0);
+    expect(msgOf(r, '/opt/HA check')).toBe('1+2+');
+    expect(msgOf(r, 'echo')).toBe('{{ nope }}');
+    expect(results(r, 'loop')[0].msg).toMatch(/recursive loop detected in template: variable '(a|b)'/);
+  });
+});
+
 describe('loops, register, when', () => {
   test('loop with loop_control, register of results, when per item', () => {
     const dir = makeProject({
