@@ -121,10 +121,20 @@ export default defineModule<FileOwnerArgs>({
     const r = await ctx.remote.query(planScript(a));
     if (r.rc !== 0) throw new ModuleFailure(`cannot survey ${a.path}: ${lastLines(r.stderr, 3)}`, { rc: r.rc, stderr: r.stderr });
     const s = parse(r.stdout);
-    if (s.nouser) throw new ModuleFailure(`user ${a.owner} does not exist on ${ctx.host}`, { path: a.path });
-    if (s.nogroup) throw new ModuleFailure(`group ${a.group} does not exist on ${ctx.host}`, { path: a.path });
     const who = a.group === undefined ? a.owner : `${a.owner}:${a.group}`;
     const base = { path: a.path, owner: a.owner, group: a.group };
+    if ((s.nouser || s.nogroup) && ctx.check) {
+      // a dry run of a fresh deploy: the user/group comes from an earlier task of the same run
+      const missing = s.nouser ? `user ${a.owner}` : `group ${a.group}`;
+      const mk = s.missing && a.create ? (a.mode ? sh`mkdir -p -m ${a.mode} -- ${a.path}` + ' && ' : sh`mkdir -p -- ${a.path}` + ' && ') : '';
+      return {
+        changes: [{ kind: 'exec', summary: `${s.missing ? 'create and ' : ''}chown ${a.path} to ${who}`, command: `${mk}${sh`chown ${a.recurse ? ['-R'] : []} ${raw(spec(a))} -- ${a.path}`}` }],
+        msg: `${missing} does not exist yet (check mode: assumed created by an earlier task)`,
+        result: { ...base, entries: null, changed_entries: null },
+      };
+    }
+    if (s.nouser) throw new ModuleFailure(`user ${a.owner} does not exist on ${ctx.host}`, { path: a.path });
+    if (s.nogroup) throw new ModuleFailure(`group ${a.group} does not exist on ${ctx.host}`, { path: a.path });
 
     if (s.missing) {
       if (!a.create) throw new ModuleFailure(`${a.path} does not exist`, base);

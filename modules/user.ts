@@ -216,7 +216,9 @@ export default defineModule<UserArgs>({
       return { changes, result: { name: a.name, state: 'absent' } };
     }
 
-    if (s.missingGroups.length) {
+    // in a dry run the groups may come from an earlier `group` task of the same run
+    const groupNote = s.missingGroups.length && ctx.check ? `group${s.missingGroups.length > 1 ? 's' : ''} ${s.missingGroups.join(', ')} not there yet (check mode: assumed created by an earlier task)` : undefined;
+    if (s.missingGroups.length && !ctx.check) {
       throw new ModuleFailure(`user ${a.name}: group${s.missingGroups.length > 1 ? 's' : ''} ${s.missingGroups.join(', ')} do${s.missingGroups.length > 1 ? '' : 'es'} not exist on ${ctx.host}`, { missing_groups: s.missingGroups });
     }
     const wantGroups = groupList(a.groups);
@@ -315,7 +317,7 @@ export default defineModule<UserArgs>({
       shell: acc?.shell ?? a.shell,
     };
     if (s.key?.pub) result.ssh_public_key = s.key.pub;
-    return { changes, result };
+    return { changes, result, msg: groupNote };
   },
 
   async apply(a, plan, ctx: ModuleContext<Remote>) {
