@@ -349,7 +349,8 @@ type Case =
 function makeCases(): Case[] {
   const rand = prng(SEED);
   const cases: Case[] = [];
-  const add = (c: Omit<Case, 'i'>) => cases.push({ ...c, i: cases.length } as Case);
+  type NoIndex<T> = T extends Case ? Omit<T, 'i'> : never;
+  const add = (c: NoIndex<Case>) => cases.push({ ...c, i: cases.length } as Case);
   for (let n = 0; n < COUNTS.playbook; n++) {
     const m = new Mutator(rand, YAML_PUNCT);
     const file = m.pick(PLAYBOOK_FILES);
