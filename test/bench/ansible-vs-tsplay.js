@@ -1,0 +1,538 @@
+#!/usr/bin/env node
+/**
+ * Side-by-side benchmark against Ansible (issue 3). Prints a markdown table; it is not a timed test.
+ *
+ *   npx tsc -p tsconfig.json        # it runs dist/, build first
+ *   node test/bench/ansible-vs-tsplay.js [--n 1,5,20] [--full] [--reps 3] [--ansible-reps R]
+ *        [--facts off|on|both] [--ansible tuned,default|none] [--timeout 900] [--json FILE]
+ *
+ * N plain sshd daemons are started on 127.0.1.1..127.0.1.N (own ports, own host keys, one
+ * authorized_keys), each in its own `unshare -m` with Debian's stock dot.bashrc/dot.profile
+ * bind-mounted over /root's: this machine's .bashrc runs pyenv init (~0.5 s per remote command),
+ * a real server's does not, and it would tax Ansible far more than tsplay. Host keys are checked
+ * by both tools against one generated known_hosts.
+ *
+ * ONE playbook (test/bench/ansible/site.yml, 20 tasks) runs unchanged under ansible-playbook and
+ * tsplay; the facts-on rows use a copy with `gather_facts: true` (the only line that differs).
+ * Per N and facts setting, each tool variant runs: first (fresh hosts, all changed), second
+ * (nothing changes), check (--check on the converged hosts: the dry run before a deploy).
+ * After the second run the hosts' trees are compared between the tools (same files, modes,
+ * contents, links), and the recaps must say changed>0, then changed=0, and nothing failed.
+ *
+ * Peak RSS: `/usr/bin/time -f %M` gives the main process (tsplay's whole cost: one process;
+ * ansible-playbook's controller only). For Ansible the process tree (forks, ssh clients) is also
+ * sampled from /proc every 100 ms and the highest sum of RSS is printed ("tree", an undercount
+ * of short peaks, and shared pages count once per process).
+ *
+ * Floor: a child node process opens one runner/connection SshConnection per host (all hosts in
+ * parallel) and runs as many bare `:` round trips per host as the play has tasks, over the
+ * persistent session: what any tool on this transport pays at least, node start included.
+ *
+ * Every child has a timeout; the sshd daemons, Ansible's ControlPersist masters and the temp
+ * dir are removed at the end, also on error or Ctrl-C. Processes are ended by PID only.
+ */
+'use strict';
+
+const { spawn, execFileSync } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const PB_SRC = path.join(__dirname, 'ansible');
+const TASKS = 20;
+const out = (s) => void process.stdout.write(s + '\n');
+const log = (s) => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+// ---------------------------------------------------------------- floor child (own process)
+
+async function floorChild(specFile) {
+  const { SshConnection } = require(path.join(ROOT, 'dist/runner/connection/ssh.js'));
+  const { hosts, trips } = JSON.parse(fs.readFileSync(specFile, 'utf8'));
+  await Promise.all(
+    hosts.map(async (spec) => {
+      const conn = new SshConnection(spec);
+      try {
+        for (let i = 0; i < trips; i++) {
+          const r = await conn.exec(':');
+          if (r.rc !== 0) throw new Error(`floor: ':' exited ${r.rc} on ${spec.name}`);
+        }
+      } finally {
+        await conn.close();
+      }
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- arguments
+
+function parseArgs(argv) {
+  const o = { ns: [1, 5, 20], full: false, reps: 3, ansibleReps: undefined, facts: ['off', 'on'], ansible: ['tuned', 'default'], timeout: 900, json: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--n') o.ns = val().split(',').map(Number);
+    else if (a === '--full') o.full = true;
+    else if (a === '--reps') o.reps = Number(val());
+    else if (a === '--ansible-reps') o.ansibleReps = Number(val());
+    else if (a === '--facts') {
+      const v = val();
+      o.facts = v === 'both' ? ['off', 'on'] : [v];
+    } else if (a === '--ansible') {
+      const v = val();
+      o.ansible = v === 'none' ? [] : v.split(',');
+    } else if (a === '--timeout') o.timeout = Number(val());
+    else if (a === '--json') o.json = val();
+    else throw new Error(`unknown argument ${a} (see the header of ${__filename})`);
+  }
+  if (o.full && !o.ns.includes(50)) o.ns.push(50);
+  if (o.ns.some((n) => !Number.isInteger(n) || n < 1 || n > 250)) throw new Error('--n: integers 1..250');
+  for (const v of o.ansible) if (!['tuned', 'default'].includes(v)) throw new Error(`--ansible: tuned, default or none, not ${v}`);
+  for (const f of o.facts) if (!['on', 'off'].includes(f)) throw new Error(`--facts: off, on or both, not ${f}`);
+  if (o.ansibleReps === undefined) o.ansibleReps = o.reps;
+  return o;
+}
+
+// ---------------------------------------------------------------- sshd fleet
+
+const cleanups = [];
+
+async function freePort(address) {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, address, () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitForBanner(address, port, ms) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const c = net.connect(port, address);
+      c.once('data', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`sshd on ${address}:${port} did not answer within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function keygen(file, type) {
+  execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'tsplay-bench', '-f', file], { stdio: 'ignore' });
+}
+
+function childrenOf(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function killPid(pid, sig) {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+async function startFleet(work, count) {
+  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const clientKey = path.join(work, 'client_ed25519');
+  keygen(clientKey, 'ed25519');
+  const authorized = path.join(work, 'authorized_keys');
+  fs.copyFileSync(`${clientKey}.pub`, authorized);
+  const hosts = [];
+  const procs = [];
+  cleanups.push(async () => {
+    // per-connection children first, so no session outlives its daemon
+    for (const p of procs) for (const c of childrenOf(p.pid)) killPid(c, 'SIGKILL');
+    await Promise.all(
+      procs.map(
+        (p) =>
+          new Promise((resolve) => {
+            if (p.exitCode !== null || p.signalCode !== null) return resolve();
+            p.once('exit', resolve);
+            killPid(p.pid, 'SIGTERM');
+            setTimeout(() => {
+              killPid(p.pid, 'SIGKILL');
+              resolve();
+            }, 3000).unref();
+          }),
+      ),
+    );
+  });
+  const script =
+    'mount --bind /usr/share/base-files/dot.bashrc /root/.bashrc && ' +
+    'mount --bind /usr/share/base-files/dot.profile /root/.profile && ' +
+    'exec /usr/sbin/sshd -D -e -f "$0"';
+  const known = [];
+  for (let i = 1; i <= count; i++) {
+    const name = `h${i}`;
+    const address = `127.0.1.${i}`;
+    const dir = path.join(work, 'sshd', name);
+    fs.mkdirSync(dir, { recursive: true });
+    keygen(path.join(dir, 'host_ed25519'), 'ed25519');
+    const port = await freePort(address);
+    const cfg = path.join(dir, 'sshd_config');
+    fs.writeFileSync(
+      cfg,
+      [
+        `Port ${port}`,
+        `ListenAddress ${address}`,
+        `HostKey ${dir}/host_ed25519`,
+        `PidFile ${dir}/sshd.pid`,
+        `AuthorizedKeysFile ${authorized}`,
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        'StrictModes no',
+        'MaxSessions 10',
+        // ansible's forks connect at once; keep the default throttle from refusing them
+        'MaxStartups 100:30:200',
+        'LogLevel ERROR',
+        '',
+      ].join('\n'),
+    );
+    const p = spawn('unshare', ['-m', 'sh', '-c', script, cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (c) => (err = (err + c.toString()).slice(-4000)));
+    procs.push(p);
+    hosts.push({ name, address, port, err: () => err });
+    known.push(`[${address}]:${port} ${fs.readFileSync(path.join(dir, 'host_ed25519.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ')}`);
+  }
+  await Promise.all(hosts.map((h) => waitForBanner(h.address, h.port, 15000).catch((e) => { throw new Error(`${e.message}: ${h.err()}`); })));
+  const knownHosts = path.join(work, 'known_hosts');
+  fs.writeFileSync(knownHosts, known.join('\n') + '\n');
+  return { hosts, clientKey, knownHosts };
+}
+
+// ---------------------------------------------------------------- measured runs
+
+/** Highest sum of RSS (KiB) over pid and its descendants, sampled from /proc. */
+function treeRssKiB(root) {
+  const parent = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(d), ppid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  let sum = 0;
+  for (const pid of parent.keys()) {
+    let p = pid;
+    while (p > 1 && p !== root) p = parent.get(p) ?? 0;
+    if (p !== root) continue;
+    try {
+      sum += Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4; // statm counts 4 KiB pages
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return sum;
+}
+
+function run(cmd, args, { env, timeoutS, cwd, sampleTree }) {
+  return new Promise((resolve, reject) => {
+    const rssFile = path.join(os.tmpdir(), `tsplay-bench-rss-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    const t0 = process.hrtime.bigint();
+    // own process group, so a timeout ends the whole run (forks, ssh clients) by one pgid
+    const p = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args], {
+      env: { ...process.env, ...env },
+      cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => (stdout += c.toString()));
+    p.stderr.on('data', (c) => (stderr += c.toString()));
+    let treePeak = 0;
+    const sampler = sampleTree ? setInterval(() => (treePeak = Math.max(treePeak, treeRssKiB(p.pid))), 100) : undefined;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killPid(-p.pid, 'SIGKILL');
+    }, timeoutS * 1000);
+    const abort = () => killPid(-p.pid, 'SIGKILL');
+    cleanups.push(abort);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      clearTimeout(timer);
+      if (sampler) clearInterval(sampler);
+      cleanups.splice(cleanups.indexOf(abort), 1);
+      let rss = NaN;
+      try {
+        rss = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+        fs.rmSync(rssFile, { force: true });
+      } catch {
+        // killed before time wrote it
+      }
+      resolve({ ms, code, timedOut, stdout, stderr, rssKiB: rss, treeKiB: treePeak });
+    });
+  });
+}
+
+/** Sum of the PLAY RECAP counters over all hosts (same line format in both tools). */
+function recap(text) {
+  const tot = { hosts: 0, ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0 };
+  for (const line of text.split('\n')) {
+    const m = /^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)(?:\s+skipped=(\d+))?/.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
+    if (!m) continue;
+    tot.hosts++;
+    tot.ok += +m[2];
+    tot.changed += +m[3];
+    tot.unreachable += +m[4];
+    tot.failed += +m[5];
+    tot.skipped += +(m[6] || 0);
+  }
+  return tot;
+}
+
+/** A digest of each host's tree: relative paths, types, modes, contents, link targets. */
+function treeDigest(dir) {
+  const h = crypto.createHash('sha256');
+  const walk = (d, rel) => {
+    for (const e of fs.readdirSync(d).sort()) {
+      const p = path.join(d, e);
+      const r = path.join(rel, e);
+      const st = fs.lstatSync(p);
+      h.update(`${r}\0${(st.mode & 0o7777).toString(8)}\0`);
+      if (st.isSymbolicLink()) h.update(`L${fs.readlinkSync(p)}\0`);
+      else if (st.isDirectory()) {
+        h.update('D\0');
+        walk(p, r);
+      } else h.update(fs.readFileSync(p));
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir, '');
+  return h.digest('hex').slice(0, 16);
+}
+
+function median(xs) {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(argv) {
+  if (argv[0] === '--floor-child') return floorChild(argv[1]);
+  const o = parseArgs(argv);
+  if (!fs.existsSync(path.join(ROOT, 'dist/runner/cli.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
+  const ansibleVersion = o.ansible.length ? execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0] : 'not run';
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-vs-ansible-'));
+  cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
+  const results = [];
+  const problems = [];
+  try {
+    const maxN = Math.max(...o.ns);
+    log(`starting ${maxN} sshd on 127.0.1.1..127.0.1.${maxN}`);
+    const fleet = await startFleet(work, maxN);
+    const remoteRoot = path.join(work, 'remote');
+
+    // the playbook: one copy, plus the facts-on copy that differs in one line only
+    const pbDir = path.join(work, 'pb');
+    fs.cpSync(PB_SRC, pbDir, { recursive: true });
+    const site = fs.readFileSync(path.join(pbDir, 'site.yml'), 'utf8');
+    if (!/^ {2}gather_facts: false$/m.test(site)) throw new Error('site.yml must have a `  gather_facts: false` line');
+    fs.writeFileSync(path.join(pbDir, 'site-facts.yml'), site.replace(/^ {2}gather_facts: false$/m, '  gather_facts: true'));
+
+    for (const n of o.ns) {
+      const hosts = fleet.hosts.slice(0, n);
+      const inv = path.join(work, `inventory-${n}.ini`);
+      fs.writeFileSync(
+        inv,
+        ['[bench]', ...hosts.map((h) => `${h.name} ansible_host=${h.address} ansible_port=${h.port} bench_port=${h.port}`), '', '[bench:vars]',
+          'ansible_user=root', `ansible_ssh_private_key_file=${fleet.clientKey}`, `bench_root=${remoteRoot}`, 'bench_workers=4', 'bench_nofile=65536', ''].join('\n'),
+      );
+      const floorSpec = (trips) => {
+        const f = path.join(work, `floor-${n}-${trips}.json`);
+        fs.writeFileSync(f, JSON.stringify({
+          trips,
+          hosts: hosts.map((h) => ({ name: h.name, type: 'ssh', address: h.address, port: h.port, user: 'root', privateKeyFile: fleet.clientKey,
+            hostKeyChecking: 'strict', knownHostsFile: fleet.knownHosts, timeoutMs: 10000 })),
+        }));
+        return f;
+      };
+
+      for (const facts of o.facts) {
+        const pb = path.join(pbDir, facts === 'on' ? 'site-facts.yml' : 'site.yml');
+        const trips = TASKS + (facts === 'on' ? 1 : 0);
+        const variants = [
+          { tool: 'tsplay', reps: o.reps },
+          ...o.ansible.map((v) => ({ tool: `ansible-${v}`, reps: o.ansibleReps })),
+        ];
+        const digests = {};
+        for (const v of variants) {
+          for (let rep = 0; rep < v.reps; rep++) {
+            fs.rmSync(remoteRoot, { recursive: true, force: true });
+            for (const phase of ['first', 'second', 'check']) {
+              const check = phase === 'check';
+              let r;
+              if (v.tool === 'tsplay') {
+                r = await run(process.execPath, [path.join(ROOT, 'bin/tsplay'), 'run', pb, '-i', inv, '--known-hosts', fleet.knownHosts,
+                  '--host-key-checking', 'strict', '-f', String(n), ...(check ? ['--check'] : [])], { env: { NO_COLOR: '1' }, timeoutS: o.timeout, cwd: ROOT });
+              } else {
+                const tuned = v.tool === 'ansible-tuned';
+                const cp = fs.mkdtempSync(path.join(work, 'cp-'));
+                r = await run('ansible-playbook', [pb, '-i', inv, ...(tuned ? ['-f', String(n)] : []), ...(check ? ['--check'] : [])], {
+                  env: {
+                    ANSIBLE_CONFIG: path.join(pbDir, tuned ? 'ansible-tuned.cfg' : 'ansible-default.cfg'),
+                    ANSIBLE_SSH_COMMON_ARGS: `-o UserKnownHostsFile=${fleet.knownHosts} -o StrictHostKeyChecking=yes`,
+                    // a fresh ControlPath dir per run: every run starts without warm masters, as tsplay does
+                    ANSIBLE_SSH_CONTROL_PATH_DIR: cp,
+                    ANSIBLE_NOCOLOR: '1',
+                    ANSIBLE_STDOUT_CALLBACK: 'default',
+                  },
+                  timeoutS: o.timeout,
+                  cwd: pbDir,
+                  sampleTree: true,
+                });
+                // ControlPersist masters of this run: ask each to exit, by its socket
+                for (const s of fs.readdirSync(cp)) {
+                  try {
+                    execFileSync('ssh', ['-o', `ControlPath=${path.join(cp, s)}`, '-O', 'exit', 'bench'], { stdio: 'ignore', timeout: 5000 });
+                  } catch {
+                    // master already gone
+                  }
+                }
+              }
+              const rc = recap(r.stdout);
+              const bad =
+                r.timedOut ? `timed out after ${o.timeout} s` :
+                r.code !== 0 ? `exit ${r.code}` :
+                rc.hosts !== n ? `recap lists ${rc.hosts}/${n} hosts` :
+                rc.failed || rc.unreachable ? `failed=${rc.failed} unreachable=${rc.unreachable}` :
+                phase === 'first' && rc.changed < n * 15 ? `first run changed only ${rc.changed}` :
+                phase !== 'first' && rc.changed !== 0 ? `${phase} run changed=${rc.changed} (expected 0)` : '';
+              if (bad) {
+                problems.push(`${v.tool} N=${n} facts=${facts} ${phase}: ${bad}`);
+                const f = `/tmp/tsplay-bench-fail-${v.tool}-${n}-${facts}-${phase}.log`;
+                fs.writeFileSync(f, `${r.stdout}\n--- stderr ---\n${r.stderr}`);
+                log(`PROBLEM ${problems[problems.length - 1]} (output in ${f})`);
+              }
+              results.push({ n, facts, tool: v.tool, phase, rep, ms: r.ms, rssKiB: r.rssKiB, treeKiB: r.treeKiB, changed: rc.changed, ok: !bad });
+              log(`${v.tool.padEnd(15)} N=${n} facts=${facts} ${phase.padEnd(6)} rep ${rep + 1}/${v.reps}: ${(r.ms / 1000).toFixed(2)} s, ` +
+                `changed=${rc.changed}, RSS ${(r.rssKiB / 1024).toFixed(0)} MiB${r.treeKiB ? ` (tree ${(r.treeKiB / 1024).toFixed(0)} MiB)` : ''}${bad ? ' ' + bad : ''}`);
+              if (phase === 'second' && rep === 0) {
+                digests[v.tool] = hosts.map((h) => treeDigest(path.join(remoteRoot, h.name))).join(',');
+                // kept for `diff -r` when the tools disagree
+                const keep = path.join(os.tmpdir(), `tsplay-bench-trees-${n}-${facts}`, v.tool);
+                fs.rmSync(keep, { recursive: true, force: true });
+                fs.cpSync(path.join(remoteRoot, hosts[0].name), keep, { recursive: true, verbatimSymlinks: true });
+              }
+            }
+          }
+        }
+        const tools = Object.keys(digests);
+        for (const t of tools.slice(1)) {
+          if (digests[t] !== digests[tools[0]]) problems.push(`N=${n} facts=${facts}: the hosts' trees differ between ${tools[0]} and ${t} (first host's trees: ${os.tmpdir()}/tsplay-bench-trees-${n}-${facts}/)`);
+        }
+        for (let rep = 0; rep < o.reps; rep++) {
+          const r = await run(process.execPath, [__filename, '--floor-child', floorSpec(trips)], { timeoutS: 120, cwd: ROOT });
+          if (r.code !== 0) problems.push(`floor N=${n}: exit ${r.code}: ${r.stderr.slice(0, 500)}`);
+          results.push({ n, facts, tool: 'floor', phase: 'all', rep, ms: r.ms, rssKiB: r.rssKiB, treeKiB: 0, changed: 0, ok: r.code === 0 });
+        }
+      }
+      out(table(results, o, [n]));
+    }
+    out('');
+    out(`## ansible-playbook vs tsplay (${new Date().toISOString().slice(0, 10)}; ${ansibleVersion}; tsplay reps ${o.reps}, Ansible reps ${o.ansibleReps})`);
+    out('');
+    out(table(results, o, o.ns));
+    if (problems.length) {
+      out('\nProblems:');
+      for (const p of problems) out(`- ${p}`);
+      process.exitCode = 2;
+    } else out('\nAll runs checked: first run changed, second and check runs changed=0, no failures, same trees from every tool.');
+  } finally {
+    if (o.json) fs.writeFileSync(o.json, JSON.stringify(results, null, 1));
+    await cleanup();
+  }
+}
+
+function table(results, o, ns) {
+  const med = (f) => {
+    const rs = results.filter(f);
+    return { s: median(rs.map((r) => r.ms)) / 1000, rss: median(rs.map((r) => r.rssKiB)) / 1024, tree: median(rs.map((r) => r.treeKiB)) / 1024, n: rs.length };
+  };
+  const fx = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}x` : '-');
+  const head = ['N', 'facts', 'run', 'tsplay s', 'floor s', 'tsplay/floor', 'tsplay RSS MiB'];
+  for (const v of o.ansible) head.push(`ansible ${v} s`, `${v}/tsplay`);
+  if (o.ansible.length) head.push('ansible RSS MiB main / tree');
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const n of ns) {
+    for (const facts of o.facts) {
+      const floor = med((r) => r.n === n && r.facts === facts && r.tool === 'floor');
+      for (const phase of ['first', 'second', 'check']) {
+        const t = med((r) => r.n === n && r.facts === facts && r.tool === 'tsplay' && r.phase === phase);
+        if (!t.n) continue;
+        const row = [n, facts, phase, fx(t.s), fx(floor.s), ratio(t.s, floor.s), fx(t.rss, 0)];
+        const rss = [];
+        for (const v of o.ansible) {
+          const a = med((r) => r.n === n && r.facts === facts && r.tool === `ansible-${v}` && r.phase === phase);
+          row.push(fx(a.s), ratio(a.s, t.s));
+          if (a.n) rss.push(`${v[0]}: ${fx(a.rss, 0)} / ${fx(a.tree, 0)}`);
+        }
+        if (o.ansible.length) row.push(rss.join(', ') || '-');
+        lines.push(`| ${row.join(' | ')} |`);
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    while (cleanups.length) {
+      const f = cleanups.pop();
+      try {
+        await f();
+      } catch (e) {
+        log(`cleanup: ${e.message}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    log(`${sig}: stopping the runs and the sshd daemons`);
+    cleanup().finally(() => {
+      // main()'s pending awaits would keep node alive: die of the same signal, now that all is down
+      process.removeAllListeners(sig);
+      process.kill(process.pid, sig);
+    });
+  });
+}
+
+main(process.argv.slice(2)).catch(async (e) => {
+  process.stderr.write(`${e.stack || e}\n`);
+  process.exitCode = 1;
+  await cleanup();
+});
