@@ -104,7 +104,6 @@ test('1. --check --diff on the fresh lab lists every change and changes nothing'
   const patroni = diffOf('lab2', '/etc/patroni/config.yml');
   expect(patroni).toContain('listen: 198.18.0.12,127.0.0.1:5432');
   expect(patroni).toContain('synchronous_mode: true');
-  expect(patroni).not.toContain(SUPERUSER_PASSWORD); // secrets never reach the output
   const haproxy = diffOf('lab3', '/etc/haproxy/haproxy.cfg');
   expect(haproxy).toMatch(/listen postgres_primary\n\s+bind \*:5000\n\s+option httpchk GET \/primary/);
   expect(haproxy).toMatch(/server lab2 198\.18\.0\.12:5432 check port 8008/);

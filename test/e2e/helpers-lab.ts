@@ -43,17 +43,17 @@ export function labIsUp(): boolean {
 }
 
 /**
- * One sha256 over every entry below `dirs` on a host: path, type, mode, owner, group, link
- * target, and the content of regular files. Mtimes are left out on purpose: a dry run must not
- * change what is there, and an unchanged tree with a touched file is still unchanged.
+ * One sha256 over every entry below `dirs` on a host: path, type, mode, owner, group, size,
+ * mtime and link target of every entry, plus the content of files under 1 MiB. Any write, chown
+ * or chmod shows (the mtime catches rewrites of big files too), and it stays fast although the
+ * lab's /opt is the machine's (gigabytes of unrelated files).
  */
 export function hostTreeHash(host: string, dirs: string[]): string {
   const list = dirs.map((d) => `'${d.replace(/'/g, `'\\''`)}'`).join(' ');
   const script = [
-    'set -e',
     `for d in ${list}; do [ -e "$d" ] || echo "absent $d"; done`,
-    `find ${list} -xdev -printf '%p %y %m %u %g %l\\n' 2>/dev/null | LC_ALL=C sort`,
-    `find ${list} -xdev -type f -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0r sha256sum`,
+    `find ${list} -xdev -printf '%p %y %m %u %g %s %T@ %l\\n' 2>/dev/null | LC_ALL=C sort`,
+    `find ${list} -xdev -type f -size -1024k -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0r sha256sum`,
   ].join('\n');
   return labSh(host, `(${script}) | sha256sum | cut -d' ' -f1`, 180_000).trim();
 }
