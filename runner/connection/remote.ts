@@ -7,6 +7,8 @@
 import { randomBytes } from 'crypto';
 import { posix } from 'path';
 import { ModuleFailure } from '../errors';
+import { LocalConnection } from './local';
+import { localReadFile, localStat } from './local-probe';
 import type { ExecOptions, ExecResult, FileStat, Probe, Remote, WriteOptions, WriteResult } from '../module-api';
 import { sh } from '../shell-quote';
 import type { BecomeSpec, Connection, RawExecResult } from './types';
@@ -27,7 +29,7 @@ export function backupName(path: string, now = new Date()): string {
   return `${path}.${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
 }
 
-export function createRemote(conn: Connection, become?: BecomeSpec): Remote {
+export function createRemote(conn: Connection, become?: BecomeSpec, opts: { shellProbes?: boolean } = {}): Remote {
   const run = (cmd: string, opts?: ExecOptions): Promise<RawExecResult> => conn.exec(cmd, { ...opts, become });
 
   const query = async (cmd: string, opts?: ExecOptions): Promise<ExecResult> => decode(await run(cmd, opts));
@@ -118,6 +120,19 @@ export function createRemote(conn: Connection, become?: BecomeSpec): Remote {
     return mine.some((l) => l.startsWith(`${tok}:backup:`)) ? { backupFile: backup } : {};
   };
 
+  // the local connection as the controller's own user: probes need no shell (see local-probe.ts)
+  if (conn instanceof LocalConnection && !become && !opts.shellProbes) {
+    const fail = (path: string, e: unknown): never => {
+      throw new ModuleFailure(`${conn.name}: cannot read ${path}: ${(e as Error).message}`, { path });
+    };
+    return {
+      query,
+      exec,
+      writeFile,
+      readFile: (path) => localReadFile(path).catch((e) => fail(path, e)),
+      stat: (paths, opts) => localStat(paths, opts).catch((e) => fail(paths.join(' '), e)),
+    };
+  }
   return { query, readFile, stat, exec, writeFile };
 }
 

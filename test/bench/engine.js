@@ -20,13 +20,15 @@ const target = path.join(dir, 'target');
 const kinds = [
   (i) => `- file: { path: "${target}/d${i % 20}", state: directory, mode: "0755" }`,
   (i) => `- copy: { dest: "${target}/d${i % 20}/f${i}.txt", content: "content {{ inventory_hostname }} ${i}\\n", mode: "0644" }`,
-  (i) => `- lineinfile: { path: "${target}/d${i % 20}/f${i - 2}.txt", line: "extra ${i}" }`,
+  (i) => `- lineinfile: { path: "${target}/d${i % 20}/l${i}.txt", line: "extra ${i}", create: true }`,
   (i) => `- template: { src: t.j2, dest: "${target}/d${i % 20}/t${i}.conf" }`,
   (i) => `- stat: { path: "${target}/d${i % 20}" }`,
   (i) => `- command: touch ${target}/c${i}\n  args: { creates: "${target}/c${i}" }`,
 ];
+// the 20 directories first, so every later task has somewhere to write
 const tasks = [];
-for (let i = 0; i < TASKS; i++) tasks.push(kinds[i % kinds.length](i).replace(/^/gm, '    '));
+for (let i = 0; i < 20; i++) tasks.push(kinds[0](i).replace(/^/gm, '    '));
+for (let i = 20; i < TASKS; i++) tasks.push(kinds[i % kinds.length](i).replace(/^/gm, '    '));
 fs.writeFileSync(path.join(dir, 'hosts.ini'), 'bench ansible_connection=local\n');
 fs.mkdirSync(path.join(dir, 'templates'));
 fs.writeFileSync(path.join(dir, 'templates', 't.j2'), 'host={{ inventory_hostname }}\nport={{ port }}\n');

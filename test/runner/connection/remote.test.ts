@@ -18,7 +18,8 @@ const HOSTILE = ['sp ace', "quo'te", 'dq"uote', '$(touch pwned1)', '`touch pwned
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-remote-'));
   conn = new LocalConnection('rtest');
-  remote = createRemote(conn);
+  // the shell implementation (what SSH and become use); the local fs fast path is compared to it below
+  remote = createRemote(conn, undefined, { shellProbes: true });
 });
 afterAll(async () => {
   await conn.close();
@@ -98,6 +99,13 @@ describe('stat', () => {
     expect(followed[0]).toMatchObject({ type: 'file', size: 5 });
     expect(followed[0].sha256).toBe(res[0].sha256);
     expect(followed[1]).toMatchObject({ exists: false });
+    // the local connection's fs fast path answers exactly as the shell does
+    const fast = createRemote(conn);
+    const paths = [f, l, sub, path.join(dir, 'missing'), l2];
+    expect(await fast.stat(paths, { checksum: true })).toEqual(res);
+    expect(await fast.stat([l2, l], { follow: true, checksum: true })).toEqual(followed);
+    expect(await fast.readFile(f)).toEqual(await remote.readFile(f));
+    expect(await fast.readFile(path.join(dir, 'missing'))).toBeNull();
   });
 
   test('no paths: no command', async () => {
