@@ -4,7 +4,6 @@
  */
 
 import { LocalConnection } from './local';
-import { SshConnection } from './ssh';
 import type { Connection, ConnectionSpec } from './types';
 import { DEFAULT_MAX_SESSIONS } from './session-pool';
 
@@ -28,6 +27,8 @@ export class ConnectionPool {
 
   private async open(spec: ConnectionSpec): Promise<Connection> {
     if (spec.type === 'local') return new LocalConnection(spec.name, { maxSessions: this.maxChannelsPerHost });
+    // ssh2 is loaded on first SSH use only: it is most of start-up time, and local runs never need it
+    const { SshConnection } = await import('./ssh');
     const conn = new SshConnection(spec, { maxSessions: this.maxChannelsPerHost });
     await conn.connect();
     return conn;
