@@ -31,7 +31,6 @@ import {
   makeDir,
   recapOf,
   remoteExists,
-  remoteSha256,
   remoteStat,
   sha256,
   tsplayRun,
