@@ -339,6 +339,7 @@ function median(xs) {
 
 async function main(argv) {
   if (argv[0] === '--floor-child') return floorChild(argv[1]);
+  if (argv[0] === '--report') return report(argv.slice(1));
   const o = parseArgs(argv);
   if (!fs.existsSync(path.join(ROOT, 'dist/runner/cli.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
   const ansibleVersion = o.ansible.length ? execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0] : 'not run';
@@ -471,6 +472,17 @@ async function main(argv) {
     if (o.json) fs.writeFileSync(o.json, JSON.stringify(results, null, 1));
     await cleanup();
   }
+}
+
+/** One table from several --json files (runs split to fit a time budget). */
+function report(files) {
+  const results = files.flatMap((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+  const ns = [...new Set(results.map((r) => r.n))].sort((a, b) => a - b);
+  const facts = ['off', 'on'].filter((f) => results.some((r) => r.facts === f));
+  const ansible = ['tuned', 'default'].filter((v) => results.some((r) => r.tool === `ansible-${v}`));
+  out(table(results, { facts, ansible }, ns));
+  const reps = (tool) => [...new Set(results.filter((r) => r.tool.startsWith(tool)).map((r) => `${r.n}:${r.rep}`))].length;
+  out(`\n${results.filter((r) => !r.ok).length} of ${results.length} runs had a problem; runs per tool: tsplay ${reps('tsplay')}, ansible ${reps('ansible')}.`);
 }
 
 function table(results, o, ns) {
