@@ -137,6 +137,26 @@ ${inlineVault('stats_password', S.stats, '    ')}    nolog_value: ${S.nolog}
       ignore_errors: true
       check_mode: false
 
+    - name: no_log loop over secrets
+      command: echo {{ item }}
+      loop:
+        - "{{ nolog_value }}"
+        - "{{ repl_password }}"
+      no_log: true
+      check_mode: false
+
+    - name: a secret where an integer belongs
+      wait_for:
+        port: "{{ pg_password }}"
+        timeout: 1
+      ignore_errors: true
+
+    - name: a secret where a choice belongs
+      file:
+        path: "{{ out }}/never"
+        state: "{{ stats_password }}"
+      ignore_errors: true
+
     - name: failing assert names a secret
       assert:
         that: rewind_ok is defined
@@ -221,8 +241,9 @@ describe.each(MODES)('%s', (_mode, modeArgs) => {
     expect(all).toContain(`rewind password ${MASK} not accepted`);
     expect(all).toContain(`giving up with ${MASK} and ${MASK}`);
     expect(all).toContain(`item ${MASK}`);
-    // four no_log tasks, each result replaced by the marker; the no_log copy shows no diff
-    expect(count(all, NO_LOG_MARKER)).toBe(4);
+    // five no_log tasks, each result replaced by the marker (the loop: each of its 2 items and
+    // the summary); the no_log copy shows no diff
+    expect(count(all, NO_LOG_MARKER)).toBe(7);
     expect(all).not.toContain('nolog.txt');
 
     const rendered = fs.readFileSync(path.join(out, 'patroni.yml'), 'utf8');
@@ -259,14 +280,37 @@ describe.each(MODES)('%s', (_mode, modeArgs) => {
     const failed = one('failing command echoes secrets');
     expect(failed).toMatchObject({ status: 'failed', ignored: true });
     expect(failed.result).toMatchObject({ rc: 3, stdout: `out=${MASK}`, stderr: `err=${MASK}` });
-    for (const t of ['no_log write', 'no_log command', 'no_log debug', 'no_log failing command']) {
-      expect({ task: t, result: one(t).result }).toEqual({ task: t, result: { censored: NO_LOG_MARKER } });
-      expect(one(t).diff).toBeUndefined();
+    for (const t of ['no_log write', 'no_log command', 'no_log debug', 'no_log failing command', 'no_log loop over secrets']) {
+      const events = results(r, t);
+      expect(events.length).toBe(t === 'no_log loop over secrets' ? 3 : 1); // a loop: 2 items and the summary
+      for (const e of events) {
+        expect({ task: t, result: e.result, diff: e.diff }).toEqual({ task: t, result: { censored: NO_LOG_MARKER }, diff: undefined });
+      }
     }
     expect(one('no_log failing command').status).toBe('failed');
     expect(one('fail with a secret').result.msg).toBe(`giving up with ${MASK} and ${MASK}`);
     expect(fs.readFileSync(path.join(out, 'patroni.yml'), 'utf8').includes(S.pg)).toBe(!check);
   });
+});
+
+test('an error that ends the run is masked too (a playbook vars_files vault, an include named by a secret)', () => {
+  const { dir } = project();
+  fs.writeFileSync(path.join(dir, 'play-vault.yml'), vault.encrypt(`play_secret: ${S.stats}\n`));
+  fs.writeFileSync(path.join(dir, 'include.yml'), `
+- hosts: all
+  gather_facts: false
+  vars_files: [play-vault.yml]
+  tasks:
+    - include_tasks: "{{ play_secret }}.yml"
+`);
+  for (const format of [[], ['--format', 'json']]) {
+    const r = runTsplay(['run', path.join(dir, 'include.yml'), '-i', path.join(dir, 'hosts.ini'),
+      '--vault-password-file', path.join(dir, 'vault-pass.txt'), '-vvv', ...format], { cwd: dir });
+    const all = r.stdout + r.stderr;
+    expect([1, 2]).toContain(r.code);
+    expect(all).toContain(`included file '${MASK}.yml' not found`);
+    expect(leaks(all)).toEqual([]);
+  }
 });
 
 describe('vault errors', () => {
