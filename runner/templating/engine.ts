@@ -411,7 +411,8 @@ export function compileTemplate(src: string): CompiledTemplate {
   if (templates.every((t) => t instanceof ExprOutput || TypeGuards.isHTMLToken(t.token))) {
     out.parts = templates.map((t) => (t instanceof ExprOutput ? t.expr : (t.token as unknown as { getContent(): string }).getContent()));
     const outputs = templates.filter((t) => t instanceof ExprOutput) as ExprOutput[];
-    if (outputs.length === 1 && out.parts.every((p) => typeof p !== 'string' || !p.trim())) out.single = outputs[0].expr;
+    // native value only for exactly one `{{ }}`: any text around it, even a newline, makes a string (as Ansible)
+    if (outputs.length === 1 && out.parts.every((p) => typeof p !== 'string' || p === '')) out.single = outputs[0].expr;
   }
   if (templateCache.size >= MAX_TEMPLATES) templateCache.delete(templateCache.keys().next().value as string);
   templateCache.set(src, out);

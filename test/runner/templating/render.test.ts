@@ -25,7 +25,6 @@ describe('renderValue: typed single expressions', () => {
     ['{{ enabled }}', true],
     ['{{ nothing }}', null],
     ['{{ cfg }}', { a: 1, b: { c: 'deep' } }],
-    ['  {{ port }}  ', 5432],
     ['{{- port -}}', 5432],
     ['{{ port + 1 }}', 5433],
     ["{{ ports | map('string') | list }}", ['80', '443']],
@@ -37,7 +36,10 @@ describe('renderValue: typed single expressions', () => {
   it('text around an expression makes a string', async () => {
     expect(await t.renderValue('port {{ port }}', V)).toBe('port 5432');
     expect(await t.renderValue('{{ port }}{{ port }}', V)).toBe('54325432');
-    expect(await t.renderValue('{{ ports }} ', V)).toEqual([80, 443]); // blanks only: still typed
+    // any text, even blanks or a final newline, makes a string (as Ansible): content: "{{ x }}\n" keeps its newline
+    expect(await t.renderValue('{{ ports }} ', V)).toBe('[80,443] ');
+    expect(await t.renderValue('  {{ port }}  ', V)).toBe('  5432  ');
+    expect(await t.renderValue('{{ name }}\n', V)).toBe('db\n');
     expect(await t.renderValue('x{{ ports }}', V)).toBe('x[80,443]');
     expect(await t.renderValue('{% if enabled %}{{ port }}{% endif %}', V)).toBe('5432');
   });
