@@ -535,7 +535,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof InterruptedError) code = EXIT.INTERRUPTED;
     else if (e instanceof TsplayError) {
-      err(`ERROR: ${e.describe()}\n`);
+      err(`ERROR: ${secrets.maskFragments(e.describe())}\n`);
       code = e.exitCode === EXIT.OK ? EXIT.ERROR : e.exitCode;
       if (e.exitCode === EXIT.HOST_FAILED || e.exitCode === EXIT.UNREACHABLE) code = EXIT.ERROR;
     } else {

@@ -45,6 +45,36 @@ export class SecretRegistry {
     return text.replace(this.pattern, MASK);
   }
 
+  /**
+   * For error messages, which often quote a few characters of their input (parsers, tools):
+   * also mask every run of 8 or more characters that appears inside a secret.
+   */
+  maskFragments(text: string): string {
+    text = this.mask(text);
+    if (!text || this.values.size === 0) return text;
+    const N = 8;
+    const grams = new Set<string>();
+    for (const v of this.values) for (let i = 0; i + N <= v.length; i++) grams.add(v.slice(i, i + N));
+    if (grams.size === 0) return text;
+    const covered = new Uint8Array(text.length);
+    let any = false;
+    for (let i = 0; i + N <= text.length; i++) {
+      if (grams.has(text.slice(i, i + N))) {
+        covered.fill(1, i, i + N);
+        any = true;
+      }
+    }
+    if (!any) return text;
+    let out = '';
+    for (let i = 0; i < text.length; ) {
+      if (covered[i]) {
+        while (i < text.length && covered[i]) i++;
+        out += MASK;
+      } else out += text[i++];
+    }
+    return out;
+  }
+
   /** Deep copy of a value with every string masked. */
   maskValue<T>(value: T): T {
     if (this.values.size === 0) return value;

@@ -880,6 +880,12 @@ export class PlaybookExecutor {
   }
 
   private errorOutcome(e: unknown): TaskOutcome {
+    const out = this.errorOutcomeRaw(e);
+    if (typeof out.result.msg === 'string') out.result.msg = secrets.maskFragments(out.result.msg);
+    return out;
+  }
+
+  private errorOutcomeRaw(e: unknown): TaskOutcome {
     if (e instanceof UnreachableError) return { status: 'unreachable', result: { unreachable: true, msg: e.message, changed: false } };
     if (e instanceof ModuleFailure) return { status: 'failed', result: { ...e.result, failed: true, changed: false, msg: e.message } };
     if (e instanceof TsplayError) {

@@ -441,14 +441,17 @@ export const FILTERS: Record<string, FilterDef> = Object.assign(Object.create(nu
     try {
       return JSON.parse(needString('from_json', x));
     } catch (e) {
-      throw new TemplateError(`from_json: ${(e as Error).message}`);
+      // the parser's own message quotes the input, which may be a secret: say where, not what
+      const at = /position (\d+)/.exec((e as Error).message)?.[1];
+      throw new TemplateError(`from_json: not valid JSON${at ? ` (at character ${at})` : ''}`);
     }
   }),
   from_yaml: f((x) => {
     try {
       return parseYamlText(needString('from_yaml', x), { uniqueKeys: false });
     } catch (e) {
-      throw new TemplateError(`from_yaml: ${(e as Error).message.split('\n')[0]}`);
+      const pos = (e as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+      throw new TemplateError(`from_yaml: not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}`);
     }
   }),
 
