@@ -3,6 +3,7 @@
  */
 
 import fs from 'fs';
+import { closest } from './did-you-mean';
 import path from 'path';
 import {
   EXIT,
@@ -160,13 +161,6 @@ const OPTIONS: OptSpec[] = [
   { names: ['--host'], arg: true, set: (p, v) => (p.hostName = v) },
 ];
 
-function levenshtein(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length][b.length];
-}
 
 export function parseArgs(argv: string[], command: string): ParsedRun {
   const p: ParsedRun = {
@@ -226,9 +220,8 @@ export function parseArgs(argv: string[], command: string): ParsedRun {
     }
     const spec = OPTIONS.find((o) => o.names.includes(a));
     if (!spec) {
-      const all = OPTIONS.flatMap((o) => o.names).filter((n) => n.startsWith('--'));
-      const best = all.map((n) => [n, levenshtein(a, n)] as const).sort((x, y) => x[1] - y[1])[0];
-      throw new UsageError(`unknown option '${a}'`, undefined, best && best[1] <= 3 ? `did you mean '${best[0]}'? (see tsplay ${command} --help)` : `see tsplay ${command} --help`);
+      const best = closest(a, OPTIONS.flatMap((o) => o.names).filter((n) => n.startsWith('--')));
+      throw new UsageError(`unknown option '${a}'`, undefined, best ? `did you mean '${best.match}'? (see tsplay ${command} --help)` : `see tsplay ${command} --help`);
     }
     if (spec.arg) {
       const v = inline ?? argv[++i];
@@ -473,8 +466,8 @@ async function cmdDoc(argv: string[]): Promise<number> {
   }
   const m = modules.get(argv[0]);
   if (!m) {
-    const best = modules.names().map((n) => [n, levenshtein(argv[0], n)] as const).sort((a, b) => a[1] - b[1])[0];
-    throw new UsageError(`unknown module '${argv[0]}'`, undefined, best && best[1] <= 3 ? `did you mean '${best[0]}'? (tsplay doc --list)` : 'tsplay doc --list shows every module');
+    const best = closest(argv[0], modules.names());
+    throw new UsageError(`unknown module '${argv[0]}'`, undefined, best ? `did you mean '${best.match}'? (tsplay doc --list)` : 'tsplay doc --list shows every module');
   }
   const schema = m.schema as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
   const lines = [`${m.name}: ${m.description}`, '', 'ARGUMENTS'];
@@ -522,8 +515,8 @@ async function dispatch(argv: string[]): Promise<number> {
       }, process.env);
     default: {
       const known = ['run', 'inventory', 'doc', 'vault'];
-      const best = known.map((n) => [n, levenshtein(cmd, n)] as const).sort((a, b) => a[1] - b[1])[0];
-      throw new UsageError(`unknown command '${cmd}'`, undefined, best[1] <= 2 ? `did you mean 'tsplay ${best[0]}'?` : 'see tsplay --help');
+      const best = closest(cmd, known);
+      throw new UsageError(`unknown command '${cmd}'`, undefined, best ? `did you mean 'tsplay ${best.match}'?` : 'see tsplay --help');
     }
   }
 }

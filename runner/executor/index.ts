@@ -814,6 +814,12 @@ export class PlaybookExecutor {
       return raw === undefined ? false : hasTemplate(raw) ? this.s.templar.evaluate(raw, v) : truthyKeyword(raw);
     };
     let noLog = false;
+    const skipped = (): TaskOutcome => {
+      const out: TaskOutcome = { status: 'skipped', result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' } };
+      if (task.register) h.runtime[task.register] = out.result;
+      this.recordResult(run, h, name, out, Date.now() - t0);
+      return out;
+    };
     try {
       vars = await this.taskVars(run, h, scope, task);
       noLog = await noLogOf(vars);
@@ -821,26 +827,12 @@ export class PlaybookExecutor {
       const loop = task.loop !== undefined ? await this.loopItems(task, vars) : undefined;
       if (loop === undefined) {
         if (task.when !== undefined) conds.push(task.when);
-        for (const c of conds) {
-          if (!(await this.s.templar.evaluate(c, vars, task.loc))) {
-            const out: TaskOutcome = { status: 'skipped', result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' } };
-            if (task.register) h.runtime[task.register] = out.result;
-            this.recordResult(run, h, name, out, Date.now() - t0);
-            return out;
-          }
-        }
+        if (!(await this.allHold(conds, vars, task))) return skipped();
         const out = await this.runOne(run, task, h, scope, vars, noLog);
         return this.finish(run, task, h, scope, out, t0, noLog);
       }
       // loop: parent conditions once, task `when` per item
-      for (const c of conds) {
-        if (!(await this.s.templar.evaluate(c, vars, task.loc))) {
-          const out: TaskOutcome = { status: 'skipped', result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' } };
-          if (task.register) h.runtime[task.register] = out.result;
-          this.recordResult(run, h, name, out, Date.now() - t0);
-          return out;
-        }
-      }
+      if (!(await this.allHold(conds, vars, task))) return skipped();
       const loopVar = task.loopControl?.loopVar ?? 'item';
       const results: Record<string, unknown>[] = [];
       let anyChanged = false;
@@ -877,6 +869,11 @@ export class PlaybookExecutor {
       const out = this.errorOutcome(e);
       return this.finish(run, task, h, scope, out, t0, noLog);
     }
+  }
+
+  private async allHold(conds: unknown[], vars: Vars, task: TaskDef): Promise<boolean> {
+    for (const c of conds) if (!(await this.s.templar.evaluate(c, vars, task.loc))) return false;
+    return true;
   }
 
   private errorOutcome(e: unknown): TaskOutcome {

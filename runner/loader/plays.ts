@@ -7,7 +7,7 @@
 import path from 'path';
 import { posOf, type Pos } from '../yaml';
 import { readCommon, type CommonOut } from './common';
-import { didYouMean } from './did-you-mean';
+import { didYouMean } from '../did-you-mean';
 import { IMPORT_PLAYBOOK_KEYS, PLAY_KEYS, STRATEGIES, TASK_KEYS, UNSUPPORTED_PLAY_KEYS, stripFqcn } from './keywords';
 import type { RoleLoader } from './roles';
 import type { Session } from './session';

@@ -8,7 +8,7 @@ import { promises as fs } from 'fs';
 import path from 'path';
 import { posOf, posOfKey, posOfValue, type Pos } from '../yaml';
 import { INHERITED_FIELDS, readCommon, type CommonOut } from './common';
-import { closest, didYouMean } from './did-you-mean';
+import { closest, didYouMean } from '../did-you-mean';
 import {
   ACTION_KEYWORDS,
   BLOCK_KEYS,

@@ -4,6 +4,7 @@
  * methods listed here, and never builds or runs code.
  */
 
+import { closest } from '../did-you-mean';
 import { Context, toValueSync } from 'liquidjs';
 import { TemplateError } from '../errors';
 import { errorOffsets, Expr, Node } from './expression';
@@ -446,30 +447,8 @@ function callMethod(obj: unknown, m: string, a: unknown[], kw: Kwargs, unknown: 
 
 /** "did you mean" for unknown filter/test names */
 export function suggest(name: string, known: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = distance(name, k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? `did you mean '${best}'?` : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
+  const c = closest(name, known);
+  return c ? `did you mean '${c.match}'?` : undefined;
 }
 
 /** Evaluate; the result may be an Undefined (the caller decides whether that is an error). */

@@ -1,5 +1,5 @@
 import { parseKv, tokenize, unquote, COMMAND_KV_KEYS } from '../../../runner/loader/kv';
-import { closest, didYouMean, editDistance } from '../../../runner/loader/did-you-mean';
+import { closest, didYouMean, editDistance } from '../../../runner/did-you-mean';
 
 describe('k=v splitting', () => {
   test('splits on whitespace but not inside quotes or template blocks', () => {
