@@ -391,7 +391,12 @@ type Outcome = { kind: 'ok' } | { kind: 'tsplay'; errors: ErrInfo[] } | { kind: 
 function runCases(cases: Case[], dir: string): Promise<{ outcomes: Map<number, Outcome>; touched: string[]; hung?: Case; crash?: string }> {
   return new Promise((resolve, reject) => {
     const outcomes = new Map<number, Outcome>();
-    const worker = new Worker(path.join(__dirname, 'loader-worker.js'), { workerData: { dist: path.join(ROOT, 'dist'), dir, cases } });
+    // a memory limit, so an expansion bomb ends this worker (ERR_WORKER_OUT_OF_MEMORY), not the machine
+    const worker = new Worker(path.join(__dirname, 'loader-worker.js'), {
+      workerData: { dist: path.join(ROOT, 'dist'), dir, cases },
+      // and the main thread's stack size (the CLI's), not a worker's larger default
+      resourceLimits: { maxOldGenerationSizeMb: 768, stackSizeMb: 1 },
+    });
     let current = -1;
     let timer: NodeJS.Timeout | undefined;
     const finish = (r: { touched: string[]; hung?: Case; crash?: string }) => {
@@ -488,4 +493,46 @@ test('the seeds themselves load (so the mutations start from valid input)', asyn
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// ---- fixed hostile inputs: expansion bombs and deep nesting, each in its own worker ----
+
+/** A YAML "billion laughs": 9 levels of 10 aliases each expand to 10^9 scalars. */
+function aliasBomb(levels = 9): string {
+  let s = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+  for (let i = 1; i < levels; i++) s += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+  return s;
+}
+const DEEP = 5000;
+const deepList = '['.repeat(DEEP) + ']'.repeat(DEEP);
+const deepDict = '{"a": '.repeat(DEEP) + '1' + '}'.repeat(DEEP);
+
+const BOMBS: Array<[string, Case]> = [
+  ['INI host range of 10^9 hosts', { i: 0, kind: 'ini-inventory', files: { 'hosts.ini': '[web]\nweb[0:999999999].example.com\n' }, entry: 'hosts.ini', mutated: 'hosts.ini', log: [] }],
+  ['YAML inventory host range of 10^8 hosts', { i: 0, kind: 'yaml-inventory', files: { 'hosts.yml': 'all:\n  hosts:\n    web[0:99999999]:\n' }, entry: 'hosts.yml', mutated: 'hosts.yml', log: [] }],
+  ['alias bomb in group_vars', { i: 0, kind: 'ini-inventory', files: { 'hosts.ini': '[web]\nw1\n', 'group_vars/all.yml': aliasBomb() }, entry: 'hosts.ini', mutated: 'group_vars/all.yml', log: [] }],
+  ['alias bomb in a YAML inventory', { i: 0, kind: 'yaml-inventory', files: { 'hosts.yml': `${aliasBomb()}all:\n  hosts:\n    w1:\n      x: *a8\n` }, entry: 'hosts.yml', mutated: 'hosts.yml', log: [] }],
+  ['alias bomb in play vars', { i: 0, kind: 'playbook', files: { 'site.yml': `- hosts: all\n  vars:\n${aliasBomb().replace(/^/gm, '    ')}  tasks:\n    - ping:\n` }, entry: 'site.yml', mutated: 'site.yml', log: [] }],
+  [`a list nested ${DEEP} deep in a playbook`, { i: 0, kind: 'playbook', files: { 'site.yml': `- hosts: all\n  vars:\n    x: ${deepList}\n  tasks:\n    - ping:\n` }, entry: 'site.yml', mutated: 'site.yml', log: [] }],
+  [`a list nested ${DEEP} deep in an INI group var`, { i: 0, kind: 'ini-inventory', files: { 'hosts.ini': `[web]\nw1\n[web:vars]\nx=${deepList}\n` }, entry: 'hosts.ini', mutated: 'hosts.ini', log: [] }],
+  [`a dict nested ${DEEP} deep in an INI group var`, { i: 0, kind: 'ini-inventory', files: { 'hosts.ini': `[web]\nw1\n[web:vars]\nx=${deepDict}\n` }, entry: 'hosts.ini', mutated: 'hosts.ini', log: [] }],
+  [`parentheses ${DEEP} deep in a template`, { i: 0, kind: 'template', text: `{{ ${'('.repeat(DEEP)}1${')'.repeat(DEEP)} }}`, vars: VARS, log: [] }],
+  ['3000 nested ifs in a template', { i: 0, kind: 'template', text: '{% if 1 %}'.repeat(3000) + 'x' + '{% endif %}'.repeat(3000), vars: VARS, log: [] }],
+  ['a loop over a range of 10^9', { i: 0, kind: 'template', text: '{% for i in (1..1000000000) %}{% endfor %}', vars: VARS, log: [] }],
+  [`${DEEP} chained filters in a condition`, { i: 0, kind: 'condition', text: `1${' | string'.repeat(DEEP)}`, vars: VARS, log: [] }],
+];
+
+describe('fixed hostile inputs', () => {
+  test.each(BOMBS)('%s: loads, or a located TsplayError, within the watchdog', async (_name, c) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-fuzz-bomb-'));
+    try {
+      const { outcomes, touched, hung, crash } = await runCases([c], dir);
+      if (hung) throw new Error(`ran longer than ${CASE_TIMEOUT_MS} ms (a hang):\n${show(c).slice(0, 2000)}`);
+      if (crash) throw new Error(`the worker crashed: ${crash.slice(0, 2000)}`);
+      expect(touched).toEqual([]);
+      expect(problem(c, outcomes.get(c.i))).toBeNull();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
