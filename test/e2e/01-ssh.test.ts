@@ -31,7 +31,6 @@ import {
   makeDir,
   recapOf,
   remoteExists,
-  remoteStat,
   sha256,
   tsplayRun,
   waitForSsh,
@@ -127,15 +126,31 @@ describe('copy, template, file, lineinfile', () => {
   /** What the playbook above must have left on every host, checked from outside. */
   function verify(sub: string, own: string, login: string): void {
     const d = `${BASE}/${sub}`;
+    const paths = [d, `${d}/copied.txt`, `${d}/app.conf`, `${d}/lines.conf`, `${d}/flag`, `/tmp/tsplay-e2e-${sub}.txt`];
     for (const h of LAB_HOSTS) {
-      expect([h, remoteStat(h, d)]).toEqual([h, `${own}:${own} 750 directory`]);
-      expect([h, remoteStat(h, `${d}/copied.txt`)]).toEqual([h, `${own}:root 640 regular file`]);
-      expect([h, remoteStat(h, `${d}/app.conf`)]).toEqual([h, 'root:root 600 regular file']);
-      expect([h, remoteStat(h, `${d}/lines.conf`)]).toEqual([h, 'root:root 644 regular file']);
-      expect([h, remoteStat(h, `${d}/flag`)]).toEqual([h, 'root:root 640 regular empty file']);
-      expect([h, remoteStat(h, `/tmp/tsplay-e2e-${sub}.txt`)]).toEqual([h, `${login}:${login} 600 regular file`]);
-      const content = labSh(h, `cat ${d}/copied.txt; echo ---; cat ${d}/app.conf; echo ---; cat ${d}/lines.conf`);
-      expect(content).toBe(`copied to ${h}\n---\n# ${h}\nname=${h}\ngreeting=hello from tsplay\n---\nport = 5432\nlisten = '*'\n`);
+      // one lab exec per host: owner, group, mode and type of each path, then the contents
+      const out = labSh(h, `stat -c '%U:%G %a %F' -- ${paths.map((p) => quote(p)).join(' ')}; echo ---; cat ${d}/copied.txt; echo ---; cat ${d}/app.conf; echo ---; cat ${d}/lines.conf`);
+      expect([h, out]).toEqual([
+        h,
+        [
+          `${own}:${own} 750 directory`,
+          `${own}:root 640 regular file`,
+          'root:root 600 regular file',
+          'root:root 644 regular file',
+          'root:root 640 regular empty file',
+          `${login}:${login} 600 regular file`,
+          '---',
+          `copied to ${h}`,
+          '---',
+          `# ${h}`,
+          `name=${h}`,
+          'greeting=hello from tsplay',
+          '---',
+          'port = 5432',
+          "listen = '*'",
+          '',
+        ].join('\n'),
+      ]);
     }
   }
 
