@@ -76,7 +76,7 @@ export async function waitForSsh(host: string, seconds = 120): Promise<number> {
  * so wait until no other `tsplay run` is going and announce it in /tmp/lab-busy meanwhile. In
  * `npm test` the suites run one after the other and this returns at once.
  */
-export async function exclusiveLab<T>(what: string, fn: () => Promise<T> | T, waitSeconds = 600): Promise<T> {
+export async function exclusiveLab<T>(what: string, fn: () => Promise<T> | T, waitSeconds = 240): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const r = spawnSync('pgrep', ['-af', 'tsplay run'], { encoding: 'utf8' });
