@@ -72,6 +72,9 @@ export interface YamlOptions {
 
 export const VAULT_HEADER = '$ANSIBLE_VAULT;';
 
+/** Aliases expanded per document; real playbooks use a handful. */
+const MAX_ALIAS_EXPANSIONS = 10_000;
+
 const vaultTag: ScalarTag = {
   tag: '!vault',
   identify: (v) => v instanceof VaultText,
@@ -98,6 +101,7 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): u
     const first = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     throw new YamlError(`YAML syntax error: ${first}`, at(err.pos[0]));
   }
+  let aliases = 0;
   const convert = (node: YNode | null | undefined | unknown): unknown => {
     if (node === null || node === undefined) return null;
     if (isScalar(node)) {
@@ -158,6 +162,10 @@ export function parseYaml(text: string, file: string, opts: YamlOptions = {}): u
     }
     // aliases are resolved by the yaml library when we ask for JS; handle them that way
     if (node && typeof node === 'object' && 'resolve' in (node as object)) {
+      // aliases expand into copies: bound the expansion ("billion laughs" would never finish)
+      if (++aliases > MAX_ALIAS_EXPANSIONS) {
+        throw new YamlError(`too many alias expansions (more than ${MAX_ALIAS_EXPANSIONS}): refusing a YAML alias bomb`, at((node as { range?: number[] }).range?.[0]));
+      }
       const target = (node as { resolve(d: unknown): YNode | undefined }).resolve(doc);
       return convert(target);
     }

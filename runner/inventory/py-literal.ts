@@ -239,7 +239,15 @@ class LiteralParser {
  */
 export function parseIniValue(text: string): unknown {
   const p = new LiteralParser(text.replace(/^[ \t]+/, ''));
-  const v = p.value();
+  let v: Result;
+  try {
+    v = p.value();
+  } catch (e) {
+    // nested deeper than the stack allows: not a literal we can read, so the text as written
+    // (Python's literal_eval gives up on such input too)
+    if (e instanceof RangeError) return text;
+    throw e;
+  }
   if (v === FAIL) return text;
   p.skip();
   return p.pos === p.s.length ? v : text;
