@@ -666,16 +666,30 @@ export class PlaybookExecutor {
     }
     for (const [key, g] of groups) {
       const target = key.split('\0')[0];
-      if (inc.kind === 'include_tasks') {
-        const items = await this.s.loader.loadTasksFile(target, inc.dir, scope.role ?? inc.role, inc.effectiveTags, inc.loc);
-        for (const h of g.hosts) this.s.emit({ type: 'include', host: h.name, file: target });
-        await this.runItems(run, items, g.hosts, { ...scope, vars: [...scope.vars, g.params] });
-      } else {
-        const loaded = await this.s.loader.loadRole(target, inc.dir, g.params, inc.tasksFrom, inc.effectiveTags, inc.loc);
-        run.handlers.push(...loaded.handlers);
-        const roleScope: Scope = { ...scope, role: loaded.role };
-        await this.runItems(run, loaded.tasks, g.hosts, roleScope);
+      let loaded: { items: TaskItem[]; scope: Scope };
+      try {
+        if (inc.kind === 'include_tasks') {
+          const items = await this.s.loader.loadTasksFile(target, inc.dir, scope.role ?? inc.role, inc.effectiveTags, inc.loc);
+          loaded = { items, scope: { ...scope, vars: [...scope.vars, g.params] } };
+        } else {
+          const r = await this.s.loader.loadRole(target, inc.dir, g.params, inc.tasksFrom, inc.effectiveTags, inc.loc);
+          run.handlers.push(...r.handlers);
+          loaded = { items: r.tasks, scope: { ...scope, role: r.role } };
+        }
+      } catch (e) {
+        if (!(e instanceof TsplayError) || e instanceof InterruptedError) throw e;
+        // a missing or invalid included file fails the hosts that include it, as a task would
+        const out = this.errorOutcome(e);
+        const ie = inc.ignoreErrors ?? scope.ignoreErrors;
+        const ignored = ie !== undefined && truthyKeyword(ie);
+        for (const h of g.hosts) {
+          if (!ignored) h.failed = true;
+          this.recordResult(run, h, inc.name ?? `${inc.kind}: ${target}`, { ...out, ignored }, 0, { msg: String(out.result.msg) });
+        }
+        continue;
       }
+      for (const h of g.hosts) this.s.emit({ type: 'include', host: h.name, file: target });
+      await this.runItems(run, loaded.items, g.hosts, loaded.scope);
     }
   }
 

@@ -601,6 +601,28 @@ describe('tags, start-at-task, list and syntax', () => {
   });
 });
 
+describe('includes', () => {
+  test('include_tasks with a templated file; a missing one fails that host only (ignore_errors honoured)', () => {
+    const dir = makeProject({
+      'hosts.ini': 'h1 ansible_connection=local\nh2 ansible_connection=local\n',
+      'tasks-h1.yml': '- name: inner\n  debug: { msg: "in {{ inventory_hostname }}" }\n',
+      'site.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - include_tasks: tasks-{{ inventory_hostname }}.yml
+    - name: after
+      debug: { msg: after }
+`,
+    });
+    const r = run(dir, 'site.yml');
+    expect(r.code).toBe(2);
+    expect(results(r, 'inner').map((e) => e.host)).toEqual(['h1']);
+    expect(results(r, 'after').map((e) => e.host)).toEqual(['h1']);
+    expect(recap(r).hosts.h2.failed).toBe(1);
+  });
+});
+
 describe('bad input', () => {
   test('--syntax-check reports every error with file:line:column and touches nothing', () => {
     const dir = makeProject({
