@@ -1114,7 +1114,9 @@ export class PlaybookExecutor {
     result.__changes = plan.changes.map(summaryOf);
     if (diff) result.__diff = plan.changes.map(diffOf).filter((d): d is DiffText => d !== undefined);
     if (check) {
-      overlay?.record(plan.changes);
+      // remember only what the real run would write: a task forcing check_mode is a probe
+      const forced = (task.checkMode ?? scope.checkMode) !== undefined;
+      if (this.o.check && !forced) overlay?.record(plan.changes);
       return { status: 'changed', result };
     }
     if (!wrapped) throw new TsplayError(`${mod.name}: a controller-side module planned changes on the host`);

@@ -562,6 +562,30 @@ describe('check mode sees its own planned files', () => {
   });
 });
 
+describe('check mode probes', () => {
+  test('a task forcing check_mode: true is a probe and is not remembered as written', () => {
+    const target = fs.mkdtempSync('/tmp/tsplay-target-');
+    fs.writeFileSync(path.join(target, 'dest.txt'), 'old\n');
+    const dir = makeProject({
+      'hosts.ini': 'h1 ansible_connection=local\n',
+      'templates/t.j2': 'new {{ inventory_hostname }}\n',
+      'site.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: probe
+      template: { src: t.j2, dest: "${target}/dest.txt" }
+      check_mode: true
+    - name: real
+      template: { src: t.j2, dest: "${target}/dest.txt" }
+`,
+    });
+    const r = run(dir, 'site.yml', ['--check', '--diff']);
+    expect(results(r, 'real')[0].status).toBe('changed');
+    expect(results(r, 'real')[0].diff[0].after).toBe('new h1\n');
+  });
+});
+
 describe('tags, start-at-task, list and syntax', () => {
   const pb = `
 - hosts: all
