@@ -481,8 +481,10 @@ function report(files) {
   const facts = ['off', 'on'].filter((f) => results.some((r) => r.facts === f));
   const ansible = ['tuned', 'default'].filter((v) => results.some((r) => r.tool === `ansible-${v}`));
   out(table(results, { facts, ansible }, ns));
-  const reps = (tool) => [...new Set(results.filter((r) => r.tool.startsWith(tool)).map((r) => `${r.n}:${r.rep}`))].length;
-  out(`\n${results.filter((r) => !r.ok).length} of ${results.length} runs had a problem; runs per tool: tsplay ${reps('tsplay')}, ansible ${reps('ansible')}.`);
+  const count = (f) => results.filter(f).length;
+  out(`\n${count((r) => !r.ok)} of ${results.length} runs failed a recap check (exit, failed/unreachable, changed counts); ` +
+    `runs: tsplay ${count((r) => r.tool === 'tsplay')}, ansible ${count((r) => r.tool.startsWith('ansible'))}, floor ${count((r) => r.tool === 'floor')}. ` +
+    'Tree comparisons between the tools are printed by the measuring runs.');
 }
 
 function table(results, o, ns) {
