@@ -109,7 +109,7 @@ test('1. --check --diff on the fresh lab lists every change and changes nothing'
   expect(haproxy).toMatch(/listen postgres_primary\n\s+bind \*:5000\n\s+option httpchk GET \/primary/);
   expect(haproxy).toMatch(/server lab2 198\.18\.0\.12:5432 check port 8008/);
   expect(diffOf('lab3', '/etc/systemd/system/ha-observer.service')).toContain('User=hauser');
-  expect(diffOf('lab3', '/opt/HA/observer/observer.conf')).toContain("CHECK_URL='http://198.18.0.14/'");
+  expect(diffOf('lab3', '/opt/HA/observer/observer.conf')).toContain('CHECK_URL=http://198.18.0.14/\n');
   expect(diffOf('lab5', '/etc/sudoers.d/hauser')).toContain('hauser ALL=(root) NOPASSWD: /usr/bin/systemctl start nginx');
   // the services it would start
   const starts = changedResults(run).filter((e) => /started and enabled|starts at boot|runs on the master|master first|on the replicas/.test(e.task));
