@@ -253,6 +253,7 @@ function treeRssKiB(root) {
 
 function run(cmd, args, { env, timeoutS, cwd, sampleTree }) {
   return new Promise((resolve, reject) => {
+    if (stopping) return reject(new Error('interrupted'));
     const rssFile = path.join(os.tmpdir(), `tsplay-bench-rss-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
     const t0 = process.hrtime.bigint();
     // own process group, so a timeout ends the whole run (forks, ssh clients) by one pgid
@@ -388,8 +389,11 @@ async function main(argv) {
         const digests = {};
         for (const v of variants) {
           for (let rep = 0; rep < v.reps; rep++) {
+            if (stopping) throw new Error('interrupted');
             fs.rmSync(remoteRoot, { recursive: true, force: true });
             for (const phase of ['first', 'second', 'check']) {
+              // no await between this check and run(): nothing is created in a work dir being removed
+              if (stopping) throw new Error('interrupted');
               const check = phase === 'check';
               let r;
               if (v.tool === 'tsplay') {
@@ -520,7 +524,9 @@ function table(results, o, ns) {
 }
 
 let cleaning;
+let stopping = false;
 function cleanup() {
+  stopping = true;
   cleaning ??= (async () => {
     while (cleanups.length) {
       const f = cleanups.pop();
