@@ -978,12 +978,18 @@ export class PlaybookExecutor {
   }
 
   private sleep(ms: number): Promise<void> {
+    // the abort listener goes when the timer fires: a long until/retries loop must not pile them up
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.o.signal.addEventListener('abort', () => {
+      const signal = this.o.signal;
+      const onAbort = (): void => {
         clearTimeout(t);
         resolve();
-      }, { once: true });
+      };
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
