@@ -1,8 +1,20 @@
 /**
  * The `key=value key2='quoted value'` argument form (`copy: src=a dest=/b`), split the way
- * Ansible splits it: whitespace separates tokens except inside quotes and `{{ }}`, `{% %}`,
- * `{# #}` blocks; `key=` tokens become arguments; for free-form modules the rest of the text,
- * exactly as written (quotes, spacing and newlines kept), becomes the free-form argument.
+ * Ansible splits it: whitespace separates tokens except inside quotes and template blocks;
+ * `key=` tokens become arguments; for free-form modules the rest of the text, exactly as
+ * written (quotes, spacing and newlines kept), becomes the free-form argument.
+ *
+ * Template text is opaque to the splitter, even inside a quoted value: a `{{ }}` output, a
+ * `{% %}` tag, a `{# #}` comment, a `{% raw %}...{% endraw %}` section and everything between a
+ * block tag and its end tag (`{% if %}...{% endif %}`) is never split, and the quotes in it do
+ * not open or close k=v quoting (`msg="{{ "a b" | upper }}"` is one value). Where a block ends
+ * follows the template engine (runner/templating/engine.ts), so the splitter and the renderer
+ * agree on what one block is:
+ *   {{ }}  ends at the first `}}` outside its string literals and brackets (`{{ {'a': {'b': 1}} }}`);
+ *          if brackets never balance, at the first `}}` outside strings, as liquidjs does
+ *   {% %}  ends at the first `%}` (liquidjs does not look at quotes in tags)
+ *   {# #}  ends at the first `#}`; an unclosed `{#` is plain text, since the engine does not treat
+ *          `{#` as a comment and shell code is full of it (`${#array[@]}`)
  */
 
 export interface KvToken {
@@ -11,44 +23,136 @@ export interface KvToken {
   end: number;
 }
 
-export class KvSyntaxError extends Error {}
+/** A k=v text that cannot be split; `offset` is where in the text the problem starts. */
+export class KvSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+    /** k=v quoting or template text */
+    readonly kind: 'quote' | 'template' = 'template',
+  ) {
+    super(message);
+    this.name = 'KvSyntaxError';
+  }
+}
+
+/** Liquid's block tags: their body, up to the matching end tag, is one piece of template. */
+const BLOCK_TAGS = new Set(['if', 'unless', 'for', 'case', 'capture', 'comment', 'tablerow']);
+
+const TAG_NAME = /^-?\s*([A-Za-z_][A-Za-z0-9_]*|#)?/;
+const END_RAW = /\{%-?\s*endraw\s*-?%\}/g;
+
+interface Piece {
+  /** index just past the block */
+  end: number;
+  /** the tag's name for `{% name ... %}` */
+  tag?: string;
+}
+
+/** Index just past the string literal opening at `i` (backslash escapes), or -1 if it never closes. */
+function skipString(text: string, i: number): number {
+  const q = text[i];
+  for (let j = i + 1; j < text.length; j++) {
+    if (text[j] === '\\') j++;
+    else if (text[j] === q) return j + 1;
+  }
+  return -1;
+}
+
+/** `{{ ... }}` starting at `i`: see the header for where it ends. */
+function readOutput(text: string, i: number): number {
+  let depth = 0;
+  for (let j = i + 2; j < text.length; ) {
+    const c = text[j];
+    if (c === '"' || c === "'") {
+      const e = skipString(text, j);
+      if (e < 0) break;
+      j = e;
+      continue;
+    }
+    if (depth === 0 && c === '}' && text[j + 1] === '}') return j + 2;
+    if (c === '{' || c === '[' || c === '(') depth++;
+    else if ((c === '}' || c === ']' || c === ')') && depth > 0) depth--;
+    j++;
+  }
+  // unbalanced brackets: the first `}}` outside strings ends it (liquidjs's own rule)
+  for (let j = i + 2; j < text.length; ) {
+    const c = text[j];
+    if (c === '"' || c === "'") {
+      const e = skipString(text, j);
+      if (e < 0) {
+        throw new KvSyntaxError(`unclosed template block '{{': the ${c === '"' ? 'double' : 'single'}-quoted string in it never ends`, j);
+      }
+      j = e;
+      continue;
+    }
+    if (c === '}' && text[j + 1] === '}') return j + 2;
+    j++;
+  }
+  throw new KvSyntaxError("unclosed template block '{{' (no '}}' after it)", i);
+}
+
+/** The template piece starting at `i` (`{{`, `{%` or `{#`), or undefined when it is plain text. */
+function readPiece(text: string, i: number): Piece | undefined {
+  const two = text.slice(i, i + 2);
+  if (two === '{{') return { end: readOutput(text, i) };
+  if (two === '{#') {
+    const e = text.indexOf('#}', i + 2);
+    return e < 0 ? undefined : { end: e + 2 };
+  }
+  if (two !== '{%') return undefined;
+  const close = text.indexOf('%}', i + 2);
+  if (close < 0) throw new KvSyntaxError("unclosed template tag '{%' (no '%}' after it)", i);
+  const tag = TAG_NAME.exec(text.slice(i + 2, close))?.[1] ?? '';
+  if (tag !== 'raw') return { end: close + 2, tag };
+  END_RAW.lastIndex = close + 2;
+  const m = END_RAW.exec(text);
+  if (!m) throw new KvSyntaxError("'{% raw %}' is never closed with '{% endraw %}'", i);
+  return { end: m.index + m[0].length };
+}
 
 /** Split into tokens, keeping each token's quotes and its position in the text. */
 export function tokenize(text: string): KvToken[] {
   const tokens: KvToken[] = [];
   let start = -1;
   let quote: string | null = null;
-  // nesting of {{ }}, {% %} and {# #}: whitespace inside them does not split
-  let jinja = 0;
+  let quoteAt = 0;
+  // open block tags ({% if %} ... {% endif %}): nothing between them splits
+  const open: Array<{ tag: string; at: number }> = [];
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    const two = text.slice(i, i + 2);
     if (start < 0) {
       if (/\s/.test(c)) continue;
       start = i;
     }
-    if (quote) {
-      // a backslash-escaped quote does not close the string
-      if (c === '\\' && i + 1 < text.length) {
-        i++;
+    // a backslash-escaped quote does not close the string
+    if (quote && open.length === 0 && c === '\\' && i + 1 < text.length) {
+      i++;
+      continue;
+    }
+    if (c === '{') {
+      const p = readPiece(text, i);
+      if (p) {
+        if (p.tag && BLOCK_TAGS.has(p.tag)) open.push({ tag: p.tag, at: i });
+        else if (p.tag?.startsWith('end') && BLOCK_TAGS.has(p.tag.slice(3))) {
+          const want = p.tag.slice(3);
+          const top = open.pop();
+          if (!top) throw new KvSyntaxError(`'{% ${p.tag} %}' without an open '{% ${want} %}'`, i);
+          if (top.tag !== want) throw new KvSyntaxError(`'{% ${p.tag} %}' where '{% end${top.tag} %}' was expected (to close the '{% ${top.tag} %}' at character ${top.at + 1})`, i);
+        }
+        i = p.end - 1;
         continue;
       }
+    }
+    // text inside a block body is template text: its quotes and blanks do not count
+    if (open.length > 0) continue;
+    if (quote) {
       if (c === quote) quote = null;
       continue;
     }
-    if (two === '{{' || two === '{%' || two === '{#') {
-      jinja++;
-      i++;
-      continue;
-    }
-    if (jinja > 0 && (two === '}}' || two === '%}' || two === '#}')) {
-      jinja--;
-      i++;
-      continue;
-    }
-    if (jinja > 0) continue;
     if (c === '"' || c === "'") {
       quote = c;
+      quoteAt = i;
       continue;
     }
     if (/\s/.test(c)) {
@@ -56,8 +160,11 @@ export function tokenize(text: string): KvToken[] {
       start = -1;
     }
   }
-  if (quote) throw new KvSyntaxError(`unbalanced ${quote === '"' ? 'double' : 'single'} quote`);
-  if (jinja > 0) throw new KvSyntaxError('unclosed template block ({{, {% or {#)');
+  if (open.length > 0) {
+    const top = open[open.length - 1];
+    throw new KvSyntaxError(`'{% ${top.tag} %}' is never closed with '{% end${top.tag} %}'`, top.at);
+  }
+  if (quote) throw new KvSyntaxError(`unbalanced ${quote === '"' ? 'double' : 'single'} quote`, quoteAt, 'quote');
   if (start >= 0) tokens.push({ text: text.slice(start), start, end: text.length });
   return tokens;
 }

@@ -4,7 +4,7 @@
  * from several places.
  */
 
-import { promises as fs } from 'fs';
+import { promises as fs, readFileSync } from 'fs';
 import { MultiError, TsplayError, ValidationError, type SourceLocation } from '../errors';
 import { loadYamlFile, type YamlOptions } from '../yaml';
 
@@ -12,6 +12,7 @@ export class Session {
   readonly errors: TsplayError[] = [];
   private readonly seen = new Set<string>();
   private readonly files = new Map<string, Promise<{ ok: true; data: unknown } | { ok: false; error: TsplayError }>>();
+  private readonly sources = new Map<string, string | undefined>();
   private readonly stats = new Map<string, Promise<'file' | 'dir' | null>>();
 
   constructor(private readonly yamlOpts: YamlOptions) {}
@@ -63,6 +64,23 @@ export class Session {
   async firstFile(candidates: string[]): Promise<string | undefined> {
     for (const c of candidates) if ((await this.kind(c)) === 'file') return c;
     return undefined;
+  }
+
+  /**
+   * The text of a file already loaded, for pointing inside a value. Read again only when an
+   * error needs it (rare), so a normal load keeps one read per file.
+   */
+  source(file: string): string | undefined {
+    if (!this.sources.has(file)) {
+      let text: string | undefined;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        text = undefined;
+      }
+      this.sources.set(file, text);
+    }
+    return this.sources.get(file);
   }
 
   /** Throw what was collected: the single error as it is, several as a MultiError. */

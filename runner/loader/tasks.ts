@@ -23,6 +23,7 @@ import {
   type MetaAction,
 } from './keywords';
 import { COMMAND_KV_KEYS, COMMAND_MODULES, KvSyntaxError, parseKv, tokenize } from './kv';
+import { positionInScalar } from './scalar-pos';
 import type { RoleLoader } from './roles';
 import type { Session } from './session';
 import type { BlockDef, IncludeDef, MetaDef, ModuleCatalog, RoleRef, TaskDef, TaskItem } from './types';
@@ -383,7 +384,7 @@ export class TaskParser {
         tokens = tokenize(val);
       } catch (e) {
         if (!(e instanceof KvSyntaxError)) throw e;
-        this.sess.error(`cannot split '${key}': ${e.message}`, at);
+        this.kvError(`cannot split '${key}'`, e, val, at);
         return undefined;
       }
       if (tokens.length === 0) {
@@ -431,7 +432,7 @@ export class TaskParser {
         parsed = parseKv(value, split);
       } catch (e) {
         if (!(e instanceof KvSyntaxError)) throw e;
-        this.sess.error(`cannot split the arguments of '${module}': ${e.message}`, at, "quote values with spaces: key='a value'");
+        this.kvError(`cannot split the arguments of '${module}'`, e, value, at);
         return undefined;
       }
       const args: Record<string, unknown> = { ...parsed.args };
@@ -448,6 +449,20 @@ export class TaskParser {
     if (ff && (typeof value === 'number' || typeof value === 'boolean')) return { [ff]: String(value) };
     this.sess.error(`the arguments of '${module}' must be a mapping${ff ? ', a free-form string' : ''} or key=value text, got ${typeName(value)}`, at);
     return undefined;
+  }
+
+  /**
+   * A k=v text that cannot be split, reported at the character where the trouble starts when
+   * the source shows it (else at the value, saying which character).
+   */
+  private kvError(what: string, e: KvSyntaxError, scalar: string, at: Pos): void {
+    const src = this.sess.source(at.file);
+    const exact = src === undefined ? undefined : positionInScalar(src, at, scalar, e.offset);
+    const where = exact ? '' : ` (character ${e.offset + 1} of the value)`;
+    const hint = e.kind === 'quote'
+      ? "quote values with spaces: key='a value'"
+      : "template text must be complete inside one value; a literal '{{' is written {{ '{{' }}";
+    this.sess.error(`${what}: ${e.message}${where}`, exact ?? at, hint);
   }
 
   /** Static argument check by the module's schema; each problem points at the argument. */
@@ -702,7 +717,7 @@ export class TaskParser {
         if (p.raw !== undefined) args.name = p.raw;
       } catch (e) {
         if (!(e instanceof KvSyntaxError)) throw e;
-        this.sess.error(`cannot split '${key}': ${e.message}`, at);
+        this.kvError(`cannot split '${key}'`, e, val, at);
         return {};
       }
     } else if (isMapping(val)) args = val;

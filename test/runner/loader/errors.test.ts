@@ -198,11 +198,40 @@ describe('tasks', () => {
       "ROOT/site.yml:6:15: module 'copy': argument 'mode' must be of type string",
       "ROOT/site.yml:7:13: module 'file': argument 'state' must be one of: file, directory, absent, link, touch",
       "ROOT/site.yml:11:13: module 'copy' takes key=value arguments, not free-form text ('these are words')",
-      "ROOT/site.yml:12:13: cannot split the arguments of 'copy': unbalanced single quote",
+      // a k=v splitting error points at the character: the quote that never closes
+      "ROOT/site.yml:12:18: cannot split the arguments of 'copy': unbalanced single quote",
       "ROOT/site.yml:13:16: the arguments of 'service' must be a mapping or key=value text, got a list",
       "ROOT/site.yml:15:13: 'args' must be a mapping of module arguments, got the string 'src=a'",
       "ROOT/site.yml:18:15: module 'wait_for': argument 'host' must be of type string",
     ]);
+  });
+
+  test('unbalanced template text in k=v arguments points at where it starts', async () => {
+    t = new Tree({ 'site.yml': y(`
+      - hosts: all
+        tasks:
+          - copy: dest=/x content="{{ a | default('b') "
+          - debug: 'msg={{ x }} var={% if y %}z'
+          - action: copy dest=/x content={{ '}}' ~ x
+          - shell: |
+              echo ok
+              echo {{ "a" ~ b }} {% endfor %}
+          - include_role: name={{ r
+          - debug: "msg=\\t{{ x"
+    `) });
+    const errs = await loadErrors(t.p('site.yml'));
+    expect(errs.every((e) => e instanceof ValidationError && e.location !== undefined)).toBe(true);
+    expect(lines(errs, t.root)).toEqual([
+      // the closing quote is read as the start of a string inside the expression, as the template engine reads it
+      "ROOT/site.yml:3:50: cannot split the arguments of 'copy': unclosed template block '{{': the double-quoted string in it never ends",
+      "ROOT/site.yml:4:31: cannot split the arguments of 'debug': '{% if %}' is never closed with '{% endif %}'",
+      "ROOT/site.yml:5:36: cannot split 'action': unclosed template block '{{' (no '}}' after it)",
+      "ROOT/site.yml:8:28: cannot split the arguments of 'shell': '{% endfor %}' without an open '{% for %}'",
+      "ROOT/site.yml:9:26: cannot split 'include_role': unclosed template block '{{' (no '}}' after it)",
+      // an escape before the problem: the source does not read like the value, so the value's start and the character
+      "ROOT/site.yml:10:14: cannot split the arguments of 'debug': unclosed template block '{{' (no '}}' after it) (character 6 of the value)",
+    ]);
+    expect(errs[0].hint).toMatch(/literal '\{\{'/);
   });
 
   test('keyword values: loop_control, retries, notify, register, when, loop, with_dict, listen', async () => {

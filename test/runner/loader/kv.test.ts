@@ -1,4 +1,5 @@
-import { parseKv, tokenize, unquote, COMMAND_KV_KEYS } from '../../../runner/loader/kv';
+import { parseKv, tokenize, unquote, COMMAND_KV_KEYS, KvSyntaxError } from '../../../runner/loader/kv';
+import { positionInScalar } from '../../../runner/loader/scalar-pos';
 import { closest, didYouMean, editDistance } from '../../../runner/did-you-mean';
 
 describe('k=v splitting', () => {
@@ -42,6 +43,105 @@ describe('k=v splitting', () => {
     expect(() => tokenize(`a='x`)).toThrow('unbalanced single quote');
     expect(() => tokenize(`a="x`)).toThrow('unbalanced double quote');
     expect(() => tokenize(`a={{ x`)).toThrow('unclosed template');
+  });
+});
+
+describe('k=v splitting: template text is opaque', () => {
+  const texts = (s: string) => tokenize(s).map((t) => t.text);
+
+  test('quotes and blanks inside {{ }} neither split nor open k=v quoting', () => {
+    expect(parseKv(`echo {{ "a b" | upper }} x`, () => false).raw).toBe(`echo {{ "a b" | upper }} x`);
+    expect(texts(`echo {{ "a b" | upper }} x`)).toEqual(['echo', '{{ "a b" | upper }}', 'x']);
+    expect(parseKv(`msg="{{ 'x y' ~ z }}" var=v`).args).toEqual({ msg: "{{ 'x y' ~ z }}", var: 'v' });
+    expect(parseKv(`content="{{ a | default('it''s') }}" dest=/tmp/x`).args).toEqual({
+      content: "{{ a | default('it''s') }}",
+      dest: '/tmp/x',
+    });
+  });
+
+  test('nested quotes: the same quote inside and around the template', () => {
+    // the outer quotes are k=v quoting; the inner ones belong to the expression
+    expect(parseKv(`msg="{{ "a b" | upper }}" x=1`).args).toEqual({ msg: '{{ "a b" | upper }}', x: '1' });
+    expect(parseKv(`msg='{{ "it's" }} ok' x=1`).args).toEqual({ msg: `{{ "it's" }} ok`, x: '1' });
+    expect(parseKv(`msg='say {{ '"' ~ "'" }} now' y=2`).args).toEqual({ msg: `say {{ '"' ~ "'" }} now`, y: '2' });
+    // escaped quotes still work as before (Ansible decodes them, the expression reads the same)
+    expect(parseKv(`msg="{{ \"a b\" }}" x=1`).args).toEqual({ msg: '{{ "a b" }}', x: '1' });
+  });
+
+  test('= inside a template is not a key', () => {
+    expect(parseKv(`msg={{ x | replace("=", " = ") }} other=2`).args).toEqual({ msg: '{{ x | replace("=", " = ") }}', other: '2' });
+    const cmd = parseKv(`echo {{ 'k=v' }} {{ a == b }} chdir=/tmp`, (k) => COMMAND_KV_KEYS.has(k));
+    expect(cmd).toEqual({ args: { chdir: '/tmp' }, raw: `echo {{ 'k=v' }} {{ a == b }}` });
+  });
+
+  test('}} inside a string and nested dict literals do not end the block (as the template engine reads them)', () => {
+    expect(texts(`msg={{ '}} x' }} y=1`)).toEqual([`msg={{ '}} x' }}`, 'y=1']);
+    expect(texts(`v={{ {'a': {'b': 1}} }} w=2`)).toEqual([`v={{ {'a': {'b': 1}} }}`, 'w=2']);
+    // brackets that never balance: the first }} outside strings ends it, as liquidjs does
+    expect(texts(`v={{ (x }} w=2`)).toEqual(['v={{ (x }}', 'w=2']);
+    // a stray }} outside any block is plain text
+    expect(texts(`echo {{ a }}}} b`)).toEqual(['echo', '{{ a }}}}', 'b']);
+  });
+
+  test('{% %} tags, block bodies, raw sections and {# #} comments stay whole', () => {
+    expect(parseKv(`a={{ x }} b={% if y %}1 2{% else %}"3 4{% endif %} c=ok`).args).toEqual({
+      a: '{{ x }}',
+      b: '{% if y %}1 2{% else %}"3 4{% endif %}',
+      c: 'ok',
+    });
+    expect(texts(`l="{%- for i in xs -%}{{ i }} {% endfor %}" m=1`)).toEqual([`l="{%- for i in xs -%}{{ i }} {% endfor %}"`, 'm=1']);
+    expect(texts(`r={% raw %}{{ not closed ' {% if %}{% endraw %} s=1`)).toEqual([`r={% raw %}{{ not closed ' {% if %}{% endraw %}`, 's=1']);
+    expect(texts(`c={# a note x=1 #} d=2`)).toEqual(['c={# a note x=1 #}', 'd=2']);
+    expect(texts(`n={% set a = 'x y' %} m=1`)).toEqual([`n={% set a = 'x y' %}`, 'm=1']);
+    // `{#` is not a comment to the template engine: unclosed, it is shell text
+    expect(parseKv('echo ${#arr[@]} chdir=/tmp', (k) => COMMAND_KV_KEYS.has(k))).toEqual({ args: { chdir: '/tmp' }, raw: 'echo ${#arr[@]}' });
+  });
+
+  test('a multi-line script with template blocks keeps its text', () => {
+    const script = `for h in {{ groups['db'] | join(' ') }}; do\n  echo "$h"\ndone\n{% if x %}echo 'a b'{% endif %} creates=/x`;
+    const r = parseKv(script, (k) => COMMAND_KV_KEYS.has(k));
+    expect(r.args).toEqual({ creates: '/x' });
+    expect(r.raw).toBe(script.replace(/ creates=\/x$/, ''));
+  });
+
+  test('unbalanced template text is an error with the offset where it starts', () => {
+    const err = (s: string): KvSyntaxError => {
+      try {
+        tokenize(s);
+      } catch (e) {
+        if (e instanceof KvSyntaxError) return e;
+        throw e;
+      }
+      throw new Error(`expected ${s} to fail`);
+    };
+    expect(err(`a=1 b={{ x | upper`)).toMatchObject({ offset: 6, kind: 'template', message: "unclosed template block '{{' (no '}}' after it)" });
+    expect(err(`a="{{ 'x }}"`)).toMatchObject({ offset: 6, message: expect.stringContaining('single-quoted string in it never ends') });
+    expect(err(`a={% if x }}`)).toMatchObject({ offset: 2, message: "unclosed template tag '{%' (no '%}' after it)" });
+    expect(err(`a={% if x %}b c`)).toMatchObject({ offset: 2, message: "'{% if %}' is never closed with '{% endif %}'" });
+    expect(err(`a={% for i in x %}{% endif %}`)).toMatchObject({ offset: 18, message: expect.stringContaining("'{% endif %}' where '{% endfor %}' was expected") });
+    expect(err(`a=b {% endif %}`)).toMatchObject({ offset: 4, message: "'{% endif %}' without an open '{% if %}'" });
+    expect(err(`a={% raw %}{{`)).toMatchObject({ offset: 2, message: "'{% raw %}' is never closed with '{% endraw %}'" });
+    expect(err(`a='{{ x }}`)).toMatchObject({ offset: 2, kind: 'quote', message: 'unbalanced single quote' });
+  });
+});
+
+describe('positions inside a scalar', () => {
+  const at = (line: number, column: number) => ({ file: 'f.yml', line, column });
+
+  test('plain and quoted single-line scalars map one to one', () => {
+    const src = `- copy: dest=/x content={{ a\n- debug: 'a {{ b'\n`;
+    expect(positionInScalar(src, at(1, 9), 'dest=/x content={{ a', 16)).toEqual(at(1, 25));
+    expect(positionInScalar(src, at(2, 10), 'a {{ b', 2)).toEqual(at(2, 13));
+    // the value does not read like the source there: no guess
+    expect(positionInScalar(src, at(1, 9), 'dest=/y content={{ a', 16)).toBeUndefined();
+  });
+
+  test('literal blocks map by line; escapes and folded lines fall back', () => {
+    const src = 'x:\n  - shell: |\n      echo a\n      echo {{ b\n';
+    expect(positionInScalar(src, at(2, 12), 'echo a\necho {{ b\n', 12)).toEqual(at(4, 12));
+    expect(positionInScalar(`k: "a\\"b {{"\n`, at(1, 4), 'a"b {{', 4)).toBeUndefined();
+    expect(positionInScalar('k: >\n  a\n  b {{\n', at(1, 4), 'a b {{', 4)).toBeUndefined();
+    expect(positionInScalar('k: x\n', at(9, 4), 'x', 0)).toBeUndefined();
   });
 });
 

@@ -204,6 +204,27 @@ describe('tasks', () => {
     ]);
   });
 
+  test('k=v arguments with template expressions: quotes and blanks inside {{ }} do not split', async () => {
+    const p = await onePlay(`
+      - hosts: all
+        tasks:
+          - command: echo {{ "a b" | upper }} chdir=/tmp
+          - debug: msg="{{ 'x y' ~ z }}" var=z
+          - copy: content="{{ a | default('it''s') }}" dest=/tmp/x
+          - debug: 'msg="{{ "it''s" }} here"'
+          - copy: 'content={{ {"k": {"v": "a b"}} | to_json }} dest={{ d }}/x mode=0600'
+          - action: copy content="{% if a %}x y{% else %}"z"{% endif %}" dest=/b
+    `);
+    expect(p.tasks.map((i) => task(i).args)).toEqual([
+      { cmd: 'echo {{ "a b" | upper }}', chdir: '/tmp' },
+      { msg: "{{ 'x y' ~ z }}", var: 'z' },
+      { content: "{{ a | default('it''s') }}", dest: '/tmp/x' },
+      { msg: `{{ "it's" }} here` },
+      { content: '{{ {"k": {"v": "a b"}} | to_json }}', dest: '{{ d }}/x', mode: '0600' },
+      { content: '{% if a %}x y{% else %}"z"{% endif %}', dest: '/b' },
+    ]);
+  });
+
   test('inline arguments win over args:', async () => {
     const p = await onePlay(`
       - hosts: all
