@@ -15,6 +15,8 @@ export class HostState {
   /** meta: end_host */
   ended = false;
   counters: HostCounters = emptyCounters();
+  /** a play ran on it: only such hosts are in the recap (hostvars and delegate_to create state too) */
+  targeted = false;
   /** handler names notified in the current play */
   notified = new Set<string>();
 

@@ -205,9 +205,9 @@ export class PlaybookExecutor {
       await this.pool.closeAll().catch(() => undefined);
     }
     const counters: Record<string, HostCounters> = {};
-    for (const [n, h] of this.hosts) counters[n] = h.counters;
+    for (const [n, h] of this.hosts) if (h.targeted) counters[n] = h.counters;
     let exitCode: number = EXIT.OK;
-    const states = [...this.hosts.values()];
+    const states = [...this.hosts.values()].filter((h) => h.targeted);
     if (states.some((h) => h.counters.unreachable > 0)) exitCode = EXIT.UNREACHABLE;
     else if (states.some((h) => h.failed || h.counters.failed > 0)) exitCode = EXIT.HOST_FAILED;
     if (this.interrupted) exitCode = EXIT.INTERRUPTED;
@@ -240,7 +240,11 @@ export class PlaybookExecutor {
       this.s.emit({ type: 'play_end', name: playName });
       return;
     }
-    for (const n of eligible) this.host(n).notified.clear();
+    for (const n of eligible) {
+      const h = this.host(n);
+      h.notified.clear();
+      h.targeted = true;
+    }
     const batches = this.batches(play, eligible);
     for (const batch of batches) {
       this.checkInterrupt();
