@@ -168,7 +168,14 @@ test('2. the real run deploys a working stack', async () => {
   const observer = labSh('lab3', 'systemctl is-active ha-observer; ps -o user:32= -p "$(systemctl show -p MainPID --value ha-observer)"');
   expect(observer.split('\n').map((s) => s.trim()).slice(0, 2)).toEqual(['active', HA_USER]);
   await eventually('the observer logs that the master application is up', () =>
-    labExec('lab3', 'journalctl -u ha-observer --no-pager -o cat').stdout.includes('master application up (http://198.18.0.14/)'));
+    labExec('lab3', 'journalctl -u ha-observer --no-pager -o cat').stdout.includes('master application lab4 up (http://198.18.0.14/)'));
+  // the application through the observer's HAProxy: served by the master, which HAProxy names
+  const app = curl(['-o', '/dev/null', '-D', '-', `http://${OBSERVER}:8080/`]);
+  expect(app.out).toMatch(/^HTTP\/1\.1 200/);
+  expect(app.out).toMatch(/^x-app-node: lab4\r?$/im);
+  // the observer's key reaches the application nodes as the HA user, with host keys checked
+  const viaObserver = labExec('lab3', `runuser -u ${HA_USER} -- ssh -n -i /opt/HA/observer/ssh/id_ed25519 -o UserKnownHostsFile=/opt/HA/observer/ssh/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes ${HA_USER}@198.18.0.15 'id -un; sudo -n -l /usr/bin/systemctl start nginx'`);
+  expect(viaObserver.stdout.split('\n').slice(0, 2)).toEqual([HA_USER, '/usr/bin/systemctl start nginx']);
 
   // /opt/HA belongs to the HA user everywhere; the user has sudo (the drop-in) and is not root
   for (const h of LAB_HOSTS) {
@@ -278,5 +285,75 @@ describe('roles reused alone', () => {
     const again = runPlaybook(path.join(FIXTURES, 'etcd-alone.yml'), [LAB_INVENTORY, extra]);
     expect(again.code).toBe(0);
     expect(changedResults(again).map((e) => `${e.host} ${e.task}`)).toEqual([]);
+  }, STEP_MS);
+});
+
+describe('6. failover, tested (playbooks/failover-test.yml)', () => {
+  const FT = 'playbooks/failover-test.yml';
+
+  /** The drill's table: the debug message of the task 'failover drills'. */
+  function table(run: ReturnType<typeof runPlaybook>): string[] {
+    const ev = run.events.find((e) => e.type === 'host_result' && e.task === 'failover drills');
+    const msg = (ev?.result as { msg?: string } | undefined)?.msg ?? '';
+    return msg.split('\n').filter((l) => l.trim() !== '');
+  }
+
+  test('it refuses to run without -e confirm_failover_test=yes, and changes nothing', () => {
+    const before = labSh('lab1', 'patronictl -c /etc/patroni/config.yml list -f json');
+    const run = runPlaybook(FT, [LAB_INVENTORY]);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout + run.stderr).toContain('confirm with -e confirm_failover_test=yes');
+    expect(changedResults(run)).toEqual([]);
+    const leaderOf = (json: string) => (JSON.parse(json) as Array<Record<string, string>>).find((m) => m.Role === 'Leader')?.Member;
+    expect(leaderOf(labSh('lab1', 'patronictl -c /etc/patroni/config.yml list -f json'))).toBe(leaderOf(before));
+    expect(labExec('lab3', 'ls /var/tmp/tsplay-failover-test').code).not.toBe(0);
+  }, STEP_MS);
+
+  test('both drills pass: a new leader and a new master, 0 acknowledged rows lost', async () => {
+    const run = runPlaybook(FT, [LAB_INVENTORY], ['-e', 'confirm_failover_test=yes']);
+    times['failover-test.yml'] = run.seconds;
+    const rows = table(run);
+    for (const l of rows) report(`drill | ${l}`);
+    expect({ code: run.code, out: run.code === 0 ? '' : tail(run) }).toEqual({ code: 0, out: '' });
+    const db = rows.find((l) => l.startsWith('database'));
+    const appRow = rows.find((l) => l.startsWith('application'));
+    // tier, failure, outage, new leader, acked, lost, rejoin
+    expect(db).toMatch(/^database\s+stop_patroni on lab1\s+\d+\.\d\s+lab2\s+\d+\s+0\s+(replica|sync_standby) (running|streaming)/);
+    expect(Number(db!.split(/\s+/)[5])).toBeGreaterThan(10);
+    expect(appRow).toMatch(/^application\s+stop_nginx on lab4\s+\d+\.\d\s+lab5\s+-\s+-\s+lab4: nginx inactive, disabled/);
+
+    // from outside: lab2 leads, lab1 streams from it, the drill's rows are all there
+    await eventually('lab2 leads and lab1 streams from it', () => {
+      const r = labExec('lab2', `runuser -u postgres -- psql -AtX -c "select application_name, state from pg_stat_replication"`);
+      return r.code === 0 && r.stdout.trim() === 'lab1|streaming';
+    });
+    const drillRows = Number(psql(5000, 'select count(*) from tsplay_failover_drill').out);
+    expect(drillRows).toBeGreaterThanOrEqual(Number(db!.split(/\s+/)[5]));
+    expect(psql(5000, 'select inet_server_addr()').out).toBe('198.18.0.12');
+    // the application: lab5 serves through HAProxy, lab4's nginx is stopped and will not start at boot
+    const app = curl(['-o', '/dev/null', '-D', '-', `http://${OBSERVER}:8080/`]);
+    expect(app.out).toMatch(/^x-app-node: lab5\r?$/im);
+    expect(labExec('lab4', 'systemctl is-active nginx; systemctl is-enabled nginx').stdout.split('\n').slice(0, 2)).toEqual(['inactive', 'disabled']);
+    expect(labExec('lab5', 'systemctl is-active nginx; systemctl is-enabled nginx').stdout.split('\n').slice(0, 2)).toEqual(['active', 'enabled']);
+    // every action of the observer is in its log, with a timestamp
+    const log = labSh('lab3', 'cat /opt/HA/log/observer.log');
+    expect(log).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ FAILOVER DONE: lab4 -> lab5 in \d+ s$/m);
+    expect(log).toMatch(/probe of lab4 failed \(1\/3\)/);
+  }, STEP_MS);
+
+  test('ha.yml afterwards keeps the new roles and changes nothing the failover moved', () => {
+    const run = runPlaybook(HA, [LAB_INVENTORY]);
+    times['ha.yml after the drills'] = run.seconds;
+    expect({ code: run.code, out: run.code === 0 ? '' : tail(run) }).toEqual({ code: 0, out: '' });
+    const changed = changedResults(run).map((e) => `${e.host} ${e.task}`);
+    report(`ha.yml after the drills: ${run.seconds.toFixed(1)} s, changed: ${changed.length ? changed.join('; ') : 'nothing'}`);
+    expect(changed).toEqual([]);
+    // not undone: lab2 still leads, lab5 still serves
+    expect(psql(5000, 'select inet_server_addr()').out).toBe('198.18.0.12');
+    expect(labExec('lab4', 'systemctl is-active nginx').stdout.trim()).toBe('inactive');
+    const verdict = run.events.find((e) => e.type === 'host_result' && e.task === 'cluster state');
+    const msg = String((verdict?.result as { msg?: string } | undefined)?.msg ?? '');
+    expect(msg).toMatch(/Patroni leader\s+ok\s+lab2/);
+    expect(msg).toMatch(/nginx\s+ok\s+active on lab5 only/);
   }, STEP_MS);
 });
