@@ -18,7 +18,8 @@
  * 0A), which every Linux has (no dependency on ss or netstat). The reach probes run in parallel
  * as background jobs of a small sh script, each `timeout S bash -c 'exec 3<>/dev/tcp/H/P'`:
  * bash and coreutils' timeout are on every minimal Debian and RHEL, python3 is not (minimal
- * RHEL 8 images lack it). Outcome: open | refused | timeout | unreachable (ICMP: no route,
+ * RHEL 8 images lack it). Outcome: open | refused | timeout (reported as "filtered (timeout)":
+ * no answer at all is a dropping firewall, or a dead host) | unreachable (ICMP: no route,
  * host/network unreachable) | error (e.g. name resolution).
  *
  * Example:
@@ -193,7 +194,13 @@ export default defineModule<PortCheckArgs>({
       targets.forEach((t, i) => {
         const res = probes.get(i) ?? { outcome: 'error' as Outcome, detail: 'no answer from the probe' };
         const pass = res.outcome === 'open' || (a.mode === 'firewall' && res.outcome === 'refused');
-        const got = res.outcome === 'error' || res.outcome === 'unreachable' ? `${res.outcome}${res.detail ? ` (${res.detail})` : ''}` : res.outcome;
+        // a timeout is what a firewall that drops packets looks like: say so (the issue's "filtered")
+        const got =
+          res.outcome === 'error' || res.outcome === 'unreachable'
+            ? `${res.outcome}${res.detail ? ` (${res.detail})` : ''}`
+            : res.outcome === 'timeout'
+              ? 'filtered (timeout)'
+              : res.outcome;
         rows.push({ from: ctx.host, to: `${t.label}:${t.port}`, expected: a.mode === 'firewall' ? 'open or refused' : 'open', got, ok: pass });
       });
     }

@@ -11,7 +11,7 @@
  * One `systemctl show` query gathers everything; the task changes only what differs, and says
  * so ("start nginx", "disable nginx"). started/stopped/enabled/masked are idempotent;
  * restarted/reloaded always change. A unit that fails to start fails the task with the last
- * lines of its journal.
+ * lines of its journal from that start (not the unit's earlier runs).
  *
  * Example:
  *   - name: nginx must not run on the slave app node
@@ -140,8 +140,22 @@ function changesFor(args: ServiceArgs, s: Status, withReload: boolean): Planned 
 
 const START_LIKE = /^(start|restart|reload) /;
 
+/**
+ * The journal of the unit's latest run only: `journalctl -u` alone mixes in earlier starts and
+ * stops (a restarted unit's old errors would read as the cause of this failure). The run is
+ * found by its invocation id (systemd's own lines carry INVOCATION_ID, the service's output
+ * _SYSTEMD_INVOCATION_ID); without one (no run yet, old systemd) the unit's last lines.
+ */
+export function journalCommand(name: string): string {
+  return [
+    sh`id=$(systemctl show -p InvocationID --value -- ${name} 2>/dev/null)`,
+    `out=; if [ -n "$id" ]; then out=$(journalctl -q --no-pager -n 20 _SYSTEMD_INVOCATION_ID="$id" + INVOCATION_ID="$id" 2>/dev/null); fi`,
+    sh`if [ -n "$out" ]; then printf '%s\\n' "$out"; else journalctl -u ${name} -n 20 --no-pager; fi`,
+  ].join('\n');
+}
+
 async function journalTail(remote: Probe, name: string): Promise<string> {
-  const j = await remote.query(sh`journalctl -u ${name} -n 20 --no-pager`);
+  const j = await remote.query(journalCommand(name));
   return (j.stdout || j.stderr).trimEnd();
 }
 

@@ -63,7 +63,7 @@ describe('port-check (fake host)', () => {
         'db1   db1:5432                listening  not listening',
         'db1   db1:5000                free       in use (listening)',
         'db1   db2 (198.18.0.12):8008  open       refused',
-        'db1   db3:5432                open       timeout',
+        'db1   db3:5432                open       filtered (timeout)',
         'db1   db3:8008                open       unreachable (No route to host)',
       ].join('\n'),
     );
@@ -173,7 +173,7 @@ describe('port-check (real probes from /bin/sh on this machine)', () => {
     const err = (await runTask(portCheck, { reach, timeout_ms: 800 }, new LocalHost()).catch((e: unknown) => e)) as ModuleFailure;
     const ms = Date.now() - t;
     expect(err).toBeInstanceOf(ModuleFailure);
-    expect((err.result.checks as Array<{ got: string }>).map((c) => c.got)).toEqual(['open', 'refused', 'timeout']);
+    expect((err.result.checks as Array<{ got: string }>).map((c) => c.got)).toEqual(['open', 'refused', 'filtered (timeout)']);
     // parallel: about one timeout, not the sum
     expect(ms).toBeLessThan(1600);
 

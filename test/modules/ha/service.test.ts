@@ -1,4 +1,4 @@
-import service from '../../../modules/service';
+import service, { journalCommand } from '../../../modules/service';
 import { ModuleFailure } from '../../../runner/module-api';
 import { argsOf, ArgvRecorder, FakeHost, HOSTILE, makeCtx, readOnly, runTask, validate } from './fake';
 
@@ -131,6 +131,48 @@ describe('service', () => {
     h.onExec('systemctl start -- nginx', () => ((h.state.ActiveState = 'failed'), {}));
     h.onQuery('journalctl -u nginx', { stdout: 'nginx: [emerg] bind() to 0.0.0.0:80 failed\n' });
     await expect(runTask(service, { name: 'nginx', state: 'started' }, h)).rejects.toThrow(/nginx is failed after start:\nnginx: \[emerg\] bind/);
+  });
+
+  test('the journal shown is the latest run of the unit only (its invocation id), else the unit\'s last lines', async () => {
+    // found on the lab: `journalctl -u nginx -n 20` after a failed start also showed the earlier
+    // "Started"/"Stopped" lines of the unit, as if they belonged to this failure
+    const journalctl = [
+      'for a in "$@"; do case $a in',
+      '  _SYSTEMD_INVOCATION_ID=run2) echo "nginx[9]: [emerg] unknown directive"; echo "systemd[1]: Failed to start nginx.service"; exit 0 ;;',
+      '  _SYSTEMD_INVOCATION_ID=*) exit 0 ;;',
+      'esac; done',
+      'echo "systemd[1]: Started nginx.service"; echo "systemd[1]: Stopped nginx.service"',
+    ].join('\n');
+    for (const [id, want] of [
+      ['run2', 'nginx[9]: [emerg] unknown directive\nsystemd[1]: Failed to start nginx.service'],
+      // no run recorded (or no entries for it): the unit's last lines
+      ['', 'systemd[1]: Started nginx.service\nsystemd[1]: Stopped nginx.service'],
+      ['gone', 'systemd[1]: Started nginx.service\nsystemd[1]: Stopped nginx.service'],
+    ]) {
+      const rec = new ArgvRecorder({ systemctl: `echo '${id}'`, journalctl });
+      try {
+        const r = await rec.run(journalCommand('nginx'));
+        expect(r.stdout.trimEnd()).toBe(want);
+        const calls = rec.records();
+        expect(calls[0]).toEqual(['systemctl', 'show', '-p', 'InvocationID', '--value', '--', 'nginx']);
+        if (id) expect(calls[1]).toEqual(['journalctl', '-q', '--no-pager', '-n', '20', `_SYSTEMD_INVOCATION_ID=${id}`, '+', `INVOCATION_ID=${id}`]);
+        if (id !== 'run2') expect(calls[calls.length - 1]).toEqual(['journalctl', '-u', 'nginx', '-n', '20', '--no-pager']);
+      } finally {
+        rec.cleanup();
+      }
+    }
+    // a hostile unit name reaches systemctl and journalctl as one word
+    const rec = new ArgvRecorder({ systemctl: 'echo', journalctl: 'exit 0' });
+    try {
+      for (const bad of HOSTILE) expect((await rec.run(journalCommand(bad))).rc).toBe(0);
+      const calls = rec.records();
+      HOSTILE.forEach((bad, i) => {
+        expect(calls[i * 2].slice(-1)).toEqual([bad]);
+        expect(calls[i * 2 + 1]).toEqual(['journalctl', '-u', bad, '-n', '20', '--no-pager']);
+      });
+    } finally {
+      rec.cleanup();
+    }
   });
 
   test('daemon_reload: only when systemd needs it; the rest is planned again after it', async () => {
