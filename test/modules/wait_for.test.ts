@@ -4,6 +4,7 @@ import * as path from 'path';
 import waitFor, { waitCommand, WAIT_SCRIPT } from '../../modules/wait_for';
 import { quote } from '../../runner/module-api';
 import { FakeRemote, LocalRemote, makeTempDir, runModule, validateArgs } from '../helpers/fake-remote';
+import { LocalHost } from './ha/fake';
 
 describe('wait_for (fake host)', () => {
   it('no change: the condition already holds -> one query, ok', async () => {
@@ -141,6 +142,34 @@ describe('wait_for (real /bin/sh and sockets on 127.0.0.1)', () => {
     expect(fs.readdirSync(dir)).toEqual([path.basename(f)]);
     setTimeout(() => fs.rmSync(f), 300);
     expect((await runModule(waitFor, { path: f, state: 'absent', timeout: 5, sleep: 0.1 }, remote)).changed).toBe(false);
+  });
+
+  it('the timeout is a minimum: a wait never gives up before `timeout` seconds (a stub clock)', async () => {
+    // found on the lab: timeout 2 gave up after 1.78 s, since whole seconds of `date +%s` start
+    // counting at a second boundary. The stub `date` answers the next instant of a script.
+    const clock = async (instants: string[]): Promise<{ rc: number; stdout: string; calls: string[] }> => {
+      const dir = makeTempDir();
+      try {
+        fs.writeFileSync(path.join(dir, 'instants'), instants.join('\n') + '\n');
+        fs.writeFileSync(path.join(dir, 'n'), '0\n');
+        // (no `date` inside the stub: it would call itself)
+        const stub = `#!/bin/sh\nd=${quote(dir)}\nn=$(( $(cat "$d/n") + 1 )); echo "$n" > "$d/n"\nprintf '%s\\n' "$*" >> "$d/calls"\nsed -n "\${n}p" "$d/instants"\n`;
+        fs.writeFileSync(path.join(dir, 'date'), stub, { mode: 0o755 });
+        const cmd = waitCommand({ path: '/nonexistent/tsplay-wait', timeout: 1, sleep: 0.01 });
+        const r = await new LocalHost().run('exec', cmd, { env: { PATH: `${dir}:${process.env.PATH}` }, timeoutMs: 10_000 });
+        return { rc: r.rc, stdout: r.stdout, calls: fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n') };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    // GNU date: milliseconds. Start at 100.990 s: 101.000 (10 ms) and 101.500 go on, 101.990 is 1 s
+    const gnu = await clock(['100990000000', '100990000000', '101000000000', '101500000000', '101990000000', '999000000000']);
+    expect([gnu.rc, gnu.stdout]).toEqual([3, 'timeout 1\n']);
+    expect(gnu.calls).toEqual(['+%s%N', '+%s%N', '+%s%N', '+%s%N', '+%s%N']);
+    // no %N (busybox prints it as is): whole seconds, so the limit gets one more second
+    const bb = await clock(['100%N', '100%N', '100', '101%N', '101', '102%N', '102', '999%N', '999']);
+    expect([bb.rc, bb.stdout]).toEqual([3, 'timeout 2\n']);
+    expect(bb.calls).toEqual(['+%s%N', '+%s%N', '+%s', '+%s%N', '+%s', '+%s%N', '+%s']);
   });
 
   it('neither port nor path: just waits timeout seconds on the host', async () => {
