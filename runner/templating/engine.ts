@@ -11,8 +11,11 @@ import type { OutputToken } from 'liquidjs/dist/tokens/output-token';
 import { TemplateError } from '../errors';
 import { evaluateTruth, evaluateValue, Scope, suggest } from './evaluate';
 import { errorOffsets, Expr, ForHeader, parseExpression, parseForHeader, syntaxError } from './expression';
-import { liquid } from './liquid-instance';
+import type { CompiledTemplate } from './compile';
+import { getLiquid } from './liquid-instance';
 import { isMapping, mappingEntries, mappingKeys, MISSING, toText, typeName, UNDEFINED_HINT } from './values';
+
+type LiquidOptions = ReturnType<typeof getLiquid>['options'];
 
 interface OutputTokenLike {
   input: string;
@@ -292,12 +295,6 @@ function counterTag(step: 1 | -1) {
   };
 }
 
-liquid.registerTag('if', IfTag);
-liquid.registerTag('unless', IfTag);
-liquid.registerTag('for', ForTag);
-liquid.registerTag('assign', AssignTag);
-liquid.registerTag('set', AssignTag);
-liquid.registerTag('echo', EchoTag);
 /**
  * include/render/layout would read files relative to the controller's working directory, and a
  * value that is rendered twice (facts from a host, registered output) could name any file there.
@@ -310,46 +307,47 @@ class FileTag extends Tag {
   }
   render(): void {}
 }
-for (const name of ['include', 'render', 'layout', 'block']) liquid.registerTag(name, FileTag);
 
-liquid.registerTag('increment', counterTag(1));
-liquid.registerTag('decrement', counterTag(-1));
+type OutputTokenCtor = new (input: string, begin: number, end: number, options: LiquidOptions, file?: string) => OutputToken;
+let OutputTokenClass: OutputTokenCtor;
+let ready: Liquid | undefined;
 
-// Every `{{ }}` goes to ExprOutput. liquid.parser is also the parser include/render use.
-const parser = liquid.parser;
-const parseToken = parser.parseToken.bind(parser);
-parser.parseToken = ((token: TopLevelToken, remain: TopLevelToken[]) => {
-  if (TypeGuards.isOutputToken(token)) return new ExprOutput(token as unknown as OutputTokenLike & TopLevelToken);
-  return parseToken(token, remain);
-}) as Parser['parseToken'];
+/**
+ * The Liquid engine with tsplay's tags, set up by the first template that needs it (most
+ * templates are only `{{ }}` and never do: compile.ts).
+ */
+function engine(): Liquid {
+  if (ready) return ready;
+  const liquid = getLiquid();
+  liquid.registerTag('if', IfTag);
+  liquid.registerTag('unless', IfTag);
+  liquid.registerTag('for', ForTag);
+  liquid.registerTag('assign', AssignTag);
+  liquid.registerTag('set', AssignTag);
+  liquid.registerTag('echo', EchoTag);
+  for (const name of ['include', 'render', 'layout', 'block']) liquid.registerTag(name, FileTag);
+  liquid.registerTag('increment', counterTag(1));
+  liquid.registerTag('decrement', counterTag(-1));
 
-/** A parsed template and the shortcuts it allows. */
-export interface CompiledTemplate {
-  src: string;
-  /** one `{{ expr }}` and only blanks around it: renderValue keeps the value's type */
-  single?: Expr;
-  /** only text and `{{ }}`: rendered directly, without Liquid's render loop */
-  parts?: Array<string | Expr>;
-  templates: Template[];
-  /** every expression in the template (for validation and variable listings) */
-  exprs: Expr[];
+  // Every `{{ }}` goes to ExprOutput. liquid.parser is also the parser include/render use.
+  const parser = liquid.parser;
+  const parseToken = parser.parseToken.bind(parser);
+  parser.parseToken = ((token: TopLevelToken, remain: TopLevelToken[]) => {
+    if (TypeGuards.isOutputToken(token)) return new ExprOutput(token as unknown as OutputTokenLike & TopLevelToken);
+    return parseToken(token, remain);
+  }) as Parser['parseToken'];
+
+  // liquidjs does not export OutputToken; take its constructor from a token it made
+  OutputTokenClass = new Tokenizer('{{x}}').readTopLevelTokens(liquid.options)[0].constructor as OutputTokenCtor;
+  return (ready = liquid);
 }
-
-/** liquidjs does not export OutputToken; take its constructor from a token it made. */
-const OutputTokenClass = new Tokenizer('{{x}}').readTopLevelTokens(liquid.options)[0].constructor as new (
-  input: string,
-  begin: number,
-  end: number,
-  options: typeof liquid.options,
-  file?: string,
-) => OutputToken;
 
 /**
  * Liquid ends an output at the first `}}` outside quotes; Jinja (and so Ansible users) may
  * write dict literals there: `{{ {'a': {'b': 1}} }}`. Brackets are balanced before `}}` ends it.
  */
 class BalancedTokenizer extends Tokenizer {
-  override readOutputToken(options = liquid.options): OutputToken {
+  override readOutputToken(options = engine().options): OutputToken {
     const begin = this.p;
     let depth = 0;
     let i = begin + 2;
@@ -374,9 +372,6 @@ class BalancedTokenizer extends Tokenizer {
   }
 }
 
-const MAX_TEMPLATES = 10000;
-const templateCache = new Map<string, CompiledTemplate>();
-
 /**
  * Jinja's trim_blocks, which Ansible turns on: the first newline after a `{% tag %}` is dropped,
  * so a template with tags on their own lines renders without blank lines where the tags were.
@@ -393,15 +388,14 @@ function trimBlocks(tokens: TopLevelToken[]): void {
   }
 }
 
-/** Parse (cached by text). Throws TemplateError with errorOffsets set where known. */
-export function compileTemplate(src: string): CompiledTemplate {
-  const hit = templateCache.get(src);
-  if (hit) return hit;
+/** Parse with Liquid (compile.ts caches). Throws TemplateError with errorOffsets set where known. */
+export function compileLiquid(src: string): CompiledTemplate {
   let templates: Template[];
   try {
+    const liquid = engine();
     const tokens = new BalancedTokenizer(src, liquid.options.operators, undefined, undefined, liquid.options.groupedExpressions).readTopLevelTokens(liquid.options);
     trimBlocks(tokens);
-    templates = parser.parseTokens(tokens);
+    templates = liquid.parser.parseTokens(tokens);
   } catch (e) {
     throw fromLiquidError(e);
   }
@@ -414,8 +408,6 @@ export function compileTemplate(src: string): CompiledTemplate {
     // native value only for exactly one `{{ }}`: any text around it, even a newline, makes a string (as Ansible)
     if (outputs.length === 1 && out.parts.every((p) => typeof p !== 'string' || p === '')) out.single = outputs[0].expr;
   }
-  if (templateCache.size >= MAX_TEMPLATES) templateCache.delete(templateCache.keys().next().value as string);
-  templateCache.set(src, out);
   return out;
 }
 
@@ -442,8 +434,9 @@ function collectExprs(templates: Template[], out: Expr[]): void {
 
 /** Render a compiled template through Liquid (templates with tags). */
 export function renderLiquid(c: CompiledTemplate, vars: Record<string, unknown>, strict: boolean): string {
+  if (!c.templates) throw new Error('renderLiquid: a template compiled without Liquid has parts: render those');
   try {
-    return String(liquid.renderSync(c.templates, vars, { strictVariables: strict, ownPropertyOnly: true }));
+    return String(engine().renderSync(c.templates, vars, { strictVariables: strict, ownPropertyOnly: true }));
   } catch (e) {
     throw fromLiquidError(e);
   }
@@ -471,7 +464,7 @@ export function fromLiquidError(e: unknown): TemplateError {
     err = new TemplateError(
       `template error: ${msg}`,
       undefined,
-      tag ? suggest(tag[1], Object.keys(liquid.tags)) ?? `known tags: ${Object.keys(liquid.tags).sort().join(' ')}` : undefined,
+      tag ? suggest(tag[1], Object.keys(engine().tags)) ?? `known tags: ${Object.keys(engine().tags).sort().join(' ')}` : undefined,
     );
   }
   if (offset !== undefined) errorOffsets.set(err, offset);

@@ -9,7 +9,7 @@ import { Context, toValueSync } from 'liquidjs';
 import { TemplateError } from '../errors';
 import { errorOffsets, Expr, Node } from './expression';
 import { FILTERS, FilterEnv, Kwargs } from './filters';
-import { liquid } from './liquid-instance';
+import { getLiquid } from './liquid-instance';
 import { containsValue, TESTS } from './predicates';
 import {
   compareValues,
@@ -47,7 +47,11 @@ export function objectScope(vars: Record<string, unknown>, strict: boolean): Sco
       return Object.prototype.hasOwnProperty.call(vars, name) ? vars[name] : MISSING;
     },
     liquidContext() {
-      return (ctx ??= new Context(vars, liquid.options, { strictVariables: strict }, { liquid }));
+      if (!ctx) {
+        const liquid = getLiquid();
+        ctx = new Context(vars, liquid.options, { strictVariables: strict }, { liquid });
+      }
+      return ctx;
     },
   };
 }
@@ -303,7 +307,7 @@ class Evaluation implements FilterEnv {
       return input;
     }
     const def = FILTERS[name];
-    if (!def && !liquid.filters[name]) this.fail(n, `unknown filter '${name}'`, suggest(name, [...Object.keys(FILTERS), ...Object.keys(liquid.filters)]));
+    if (!def && !getLiquid().filters[name]) this.fail(n, `unknown filter '${name}'`, suggest(name, [...Object.keys(FILTERS), ...Object.keys(getLiquid().filters)]));
     const raw = this.ev(n.x);
     const input = def?.acceptsUndefined ? raw : this.need(raw, n.x);
     const args = n.args.map((a) => this.need(this.ev(a), a));
@@ -312,12 +316,13 @@ class Evaluation implements FilterEnv {
   }
 
   hasFilter(name: string): boolean {
-    return !!FILTERS[name] || !!liquid.filters[name];
+    return !!FILTERS[name] || !!getLiquid().filters[name];
   }
 
   applyFilter(name: string, input: unknown, args: unknown[], kw: Kwargs = {}): unknown {
     const def = FILTERS[name];
     if (def) return def.fn(def.acceptsUndefined ? input : this.need(input), args, kw, this);
+    const liquid = getLiquid();
     const impl = liquid.filters[name];
     if (!impl) throw new TemplateError(`unknown filter '${name}'`, undefined, suggest(name, Object.keys(FILTERS)));
     const handler = typeof impl === 'function' ? impl : impl.handler;
@@ -472,8 +477,8 @@ export function unknownNames(x: Expr): TemplateError | undefined {
   let found: TemplateError | undefined;
   const walk = (n: Node | undefined): void => {
     if (!n || found) return;
-    if (n.t === 'filter' && !FILTERS[n.name] && !liquid.filters[n.name]) {
-      found = at(new TemplateError(`unknown filter '${n.name}'`, undefined, suggest(n.name, [...Object.keys(FILTERS), ...Object.keys(liquid.filters)])), x.base + n.s);
+    if (n.t === 'filter' && !FILTERS[n.name] && !getLiquid().filters[n.name]) {
+      found = at(new TemplateError(`unknown filter '${n.name}'`, undefined, suggest(n.name, [...Object.keys(FILTERS), ...Object.keys(getLiquid().filters)])), x.base + n.s);
     }
     if (n.t === 'test' && !TESTS[n.name]) found = at(new TemplateError(`unknown test '${n.name}'`, undefined, suggest(n.name, Object.keys(TESTS))), x.base + n.s);
     for (const v of Object.values(n)) {

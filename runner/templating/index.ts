@@ -64,7 +64,7 @@
 
 import { SourceLocation, TemplateError } from '../errors';
 import { copyPos, posOfValue } from '../yaml';
-import { compileTemplate, CompiledTemplate, renderLiquid } from './engine';
+import { compileTemplate, type CompiledTemplate, renderLiquid } from './compile';
 import { evaluateRaw, evaluateValue, objectScope, Scope, unknownNames } from './evaluate';
 import { errorOffsets, Expr, parseExpression, referencedNames } from './expression';
 import { FILTERS } from './filters';
