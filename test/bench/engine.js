@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Engine benchmark: a 500-task playbook on one host over the local connection, run once to
-// converge, then measured on the no-change run. Prints tasks per second and the run's peak RSS.
+// converge, then measured on the no-change run. Prints tasks per second, the run's peak RSS and
+// the start-up cost (tsplay --version and a 1-task run, wall and user+sys CPU).
 // A figure printer, not a test: nothing here passes or fails on time.
 //   node test/bench/engine.js [TASKS=500] [RUNS=3]
 'use strict';
@@ -65,4 +66,25 @@ console.log(`  executor (recap duration):                    ${inRun} ms -> ${(T
 console.log(`  peak RSS: ${med(rows.map((r) => r.rssMb)).toFixed(1)} MiB`);
 const check = runOnce(['--check']);
 console.log(`check-mode run: ${check.ms.toFixed(0)} ms wall, changed=${check.recap.hosts.bench.changed}`);
+
+// start-up cost: what every command pays before its first task (module loading, schema
+// compiling). Wall and user+sys CPU of the process, median of 10; `node -e 0` for reference.
+fs.writeFileSync(path.join(dir, 'one.yml'), `- hosts: all\n  gather_facts: false\n  tasks:\n    - file: { path: "${target}", state: directory }\n`);
+function startup(args) {
+  const wall = [];
+  const cpu = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], { cwd: dir, encoding: 'utf8' });
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+    const [u, s] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+    cpu.push((u + s) * 1000);
+  }
+  return `${med(wall).toFixed(0)} ms wall, ${med(cpu).toFixed(0)} ms user+sys`;
+}
+console.log('start-up, median of 10:');
+console.log(`  node -e 0:                 ${startup(['-e', '0'])}`);
+console.log(`  tsplay --version:          ${startup([bin, '--version'])}`);
+console.log(`  tsplay run (1 local task): ${startup([bin, 'run', 'one.yml', '-i', 'hosts.ini'])}`);
 fs.rmSync(dir, { recursive: true, force: true });
