@@ -5,11 +5,11 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  // tests that run real tools (dpkg, apt-cache, sshd) can wait on a busy 2-core machine: a
-  // timeout here means a hang, not slowness
-  testTimeout: 60_000,
 };
 module.exports = {
+  // tests that run real tools (dpkg, apt-cache, sshd) can wait on a busy 2-core machine: a
+  // timeout here means a hang, not slowness. A global option: inside a project jest ignores it.
+  testTimeout: 60_000,
   testSequencer: '<rootDir>/test/e2e-sequencer.js',
   globalSetup: '<rootDir>/test/global-setup.js',
   projects: [

@@ -20,8 +20,8 @@
  *   - name: keep the current HAProxy configuration
  *     archive: { path: /etc/haproxy, dest_dir: /var/backups/tsplay }
  *
- * Check mode: checks that path exists; the task is reported as changed (would create
- * dest_dir/<name>-<timestamp>.tar.gz) and nothing is written.
+ * Check mode: checks that path exists; the task is skipped with a message naming the archive a
+ * real run creates (dest_dir/<name>-<timestamp>.tar.gz); nothing is written.
  * Result: { archive: path of the archive, size: bytes }
  */
 
@@ -69,7 +69,7 @@ export default defineModule<ArchiveArgs>({
   name: 'archive',
   description: 'Back up a path into dest_dir/<name>-YYYYMMDD-HHMMSS.tar.gz (always a change)',
   example: ['- name: keep the current HAProxy configuration', '  archive:', '    path: /etc/haproxy', '    dest_dir: /var/backups/tsplay'].join('\n'),
-  checkMode: 'Checks that path exists and reports the archive it would create (changed); writes nothing.',
+  checkMode: 'Checks that path exists; skipped, with a message naming the archive a real run creates; writes nothing.',
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -89,10 +89,9 @@ export default defineModule<ArchiveArgs>({
       throw new ModuleFailure(`${a.path} does not exist: nothing to back up (set missing_ok: true to skip)`, { path: a.path });
     }
     const target = `${a.dest_dir.replace(/\/+$/, '')}/${prefixOf(a)}-YYYYMMDD-HHMMSS.tar.gz`;
-    return {
-      changes: [{ kind: 'exec', summary: `archive ${a.path} to ${target}`, command: archiveCommand(a) }],
-      msg: ctx.check ? `would create ${target}` : undefined,
-    };
+    // a dry run takes no backup, and says so instead of passing for a change it will not make
+    if (ctx.check) return { changes: [], skipped: true, msg: `check mode: no backup taken (a real run creates ${target})` };
+    return { changes: [{ kind: 'exec', summary: `archive ${a.path} to ${target}`, command: archiveCommand(a) }] };
   },
 
   async apply(a, plan, ctx: ModuleContext<Remote>) {

@@ -26,7 +26,8 @@
  *   - name: back up the database before configuring HA
  *     postgres_backup: { method: pg_dumpall, dest_dir: /var/backups/tsplay, port: 5432 }
  *
- * Check mode: pg_isready runs; the task reports the backup it would take (changed) or the skip.
+ * Check mode: pg_isready runs; the task is skipped, with a message naming the backup a real run
+ * takes (or why it would skip).
  * Result: { backup: path, size: bytes, method }
  */
 
@@ -90,7 +91,7 @@ export default defineModule<PostgresBackupArgs>({
     '    dest_dir: /var/backups/tsplay',
     '    port: 5432',
   ].join('\n'),
-  checkMode: 'Runs pg_isready; reports the backup it would take (changed) or that it would skip; writes nothing.',
+  checkMode: 'Runs pg_isready; skipped, with a message naming the backup a real run takes (or why it would skip); writes nothing.',
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -119,10 +120,9 @@ export default defineModule<PostgresBackupArgs>({
     }
     const ext = a.method === 'pg_dumpall' ? 'sql.gz' : 'basebackup.tar.gz';
     const target = `${a.dest_dir.replace(/\/+$/, '')}/${a.label}-YYYYMMDD-HHMMSS.${ext}`;
-    return {
-      changes: [{ kind: 'exec', summary: `${a.method} to ${target}`, command: backupCommand(a) }],
-      msg: ctx.check ? `would write ${target}` : undefined,
-    };
+    // a dry run takes no backup, and says so instead of passing for a change it will not make
+    if (ctx.check) return { changes: [], skipped: true, msg: `check mode: no backup taken (a real run writes ${target})` };
+    return { changes: [{ kind: 'exec', summary: `${a.method} to ${target}`, command: backupCommand(a) }] };
   },
 
   async apply(a, plan, ctx: ModuleContext<Remote>) {

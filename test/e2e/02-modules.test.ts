@@ -583,8 +583,8 @@ test('archive: check mode writes nothing and says what it would create; each rea
   expectExit(check, 0);
   expect(fingerprint()).toBe(before);
   const c = task(check, 'back up nginx');
-  expect(c.status).toBe('changed');
-  expect(c.msg).toMatch(new RegExp(`^would create ${BACKUPS}/nginx-YYYYMMDD-HHMMSS\\.tar\\.gz$`));
+  expect(c.status).toBe('skipped');
+  expect(c.msg).toMatch(new RegExp(`^check mode: no backup taken \\(a real run creates ${BACKUPS}/nginx-YYYYMMDD-HHMMSS\\.tar\\.gz\\)$`));
   expect(labExec(HOST, `test -e ${BACKUPS}`).code).not.toBe(0);
 
   const real = play('archive.yml');

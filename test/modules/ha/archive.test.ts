@@ -13,14 +13,15 @@ describe('archive (fake host)', () => {
     expect(h.calls.map((c) => c.kind)).toEqual(['stat', 'stat']);
   });
 
-  test('always a change; check mode names the archive it would create and runs nothing', async () => {
+  test('always a change; check mode is skipped, names the archive a real run creates and runs nothing', async () => {
     const h = new FakeHost();
     h.files.set('/etc/haproxy', '');
     const ro = readOnly(h);
     const r = await runTask(archive, { path: '/etc/haproxy' }, ro, { check: true });
-    expect(r.changed).toBe(true);
-    expect(r.plan.changes).toEqual([{ kind: 'exec', summary: 'archive /etc/haproxy to /var/backups/tsplay/haproxy-YYYYMMDD-HHMMSS.tar.gz', command: archiveCommand(validate(archive, { path: '/etc/haproxy' }).args) }]);
-    expect(r.result.msg).toBe('would create /var/backups/tsplay/haproxy-YYYYMMDD-HHMMSS.tar.gz');
+    expect(r.changed).toBe(false);
+    expect(r.plan.skipped).toBe(true);
+    expect(r.plan.changes).toEqual([]);
+    expect(r.result.msg).toBe('check mode: no backup taken (a real run creates /var/backups/tsplay/haproxy-YYYYMMDD-HHMMSS.tar.gz)');
     expect(ro.violations).toEqual([]);
   });
 

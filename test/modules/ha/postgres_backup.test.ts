@@ -20,13 +20,20 @@ describe('postgres_backup (fake host)', () => {
     await expect(runTask(pgBackup, {}, new FakeHost().onQuery('pg_isready', { rc: 3 }))).rejects.toThrow('no attempt (bad connection parameters)');
   });
 
-  test('server up: always a change; check mode names the file and runs nothing', async () => {
+  test('server up: check mode is skipped, names the file a real run writes and runs nothing', async () => {
     const h = new FakeHost().onQuery('pg_isready', { rc: 0 });
     const ro = readOnly(h);
     const r = await runTask(pgBackup, { method: 'pg_basebackup', label: 'pre-ha' }, ro, { check: true });
-    expect(r.plan.changes).toEqual([{ kind: 'exec', summary: 'pg_basebackup to /var/backups/tsplay/pre-ha-YYYYMMDD-HHMMSS.basebackup.tar.gz', command: backupCommand(args({ method: 'pg_basebackup', label: 'pre-ha' })) }]);
-    expect(r.result.msg).toBe('would write /var/backups/tsplay/pre-ha-YYYYMMDD-HHMMSS.basebackup.tar.gz');
+    expect(r.plan.skipped).toBe(true);
+    expect(r.plan.changes).toEqual([]);
+    expect(r.changed).toBe(false);
+    expect(r.result.msg).toBe('check mode: no backup taken (a real run writes /var/backups/tsplay/pre-ha-YYYYMMDD-HHMMSS.basebackup.tar.gz)');
     expect(ro.violations).toEqual([]);
+  });
+
+  test('server up: a real run plans the backup command', async () => {
+    const r = await runTask(pgBackup, { method: 'pg_basebackup', label: 'pre-ha' }, new FakeHost().onQuery('pg_isready', { rc: 0 }).onExec(/pg_basebackup/, { stdout: 'size 1\nbackup /var/backups/tsplay/pre-ha-20240101-000000.basebackup.tar.gz' }));
+    expect(r.plan.changes).toEqual([{ kind: 'exec', summary: 'pg_basebackup to /var/backups/tsplay/pre-ha-YYYYMMDD-HHMMSS.basebackup.tar.gz', command: backupCommand(args({ method: 'pg_basebackup', label: 'pre-ha' })) }]);
   });
 
   test('apply returns backup path and size', async () => {
