@@ -4,7 +4,9 @@
  * long wait never looks like a hang; it is erased before any other line is printed.
  */
 
-import { createTwoFilesPatch } from 'diff';
+// `diff` is loaded on the first diff shown: most runs show none (10-15 ms of start-up)
+type DiffLib = typeof import('diff');
+let diffLib: DiffLib | undefined;
 import type { DiffText } from '../module-api';
 import { secrets } from '../secrets';
 import type { RunEvent } from './events';
@@ -34,7 +36,8 @@ function banner(title: string): string {
 }
 
 export function renderDiff(d: DiffText, color: boolean): string {
-  const patch = createTwoFilesPatch(`before: ${d.path}`, `after: ${d.path}`, d.before, d.after, undefined, undefined, {
+  diffLib ??= require('diff') as DiffLib;
+  const patch = diffLib.createTwoFilesPatch(`before: ${d.path}`, `after: ${d.path}`, d.before, d.after, undefined, undefined, {
     context: 3,
   });
   // drop the "Index:/====" header lines createTwoFilesPatch adds

@@ -110,7 +110,7 @@ test('1. --check --diff on the fresh lab lists every change and changes nothing'
   expect(haproxy).toMatch(/server lab2 198\.18\.0\.12:5432 check port 8008/);
   expect(diffOf('lab3', '/etc/systemd/system/ha-observer.service')).toContain('User=hauser');
   expect(diffOf('lab3', '/opt/HA/observer/observer.conf')).toContain("APP_NODES='lab4=198.18.0.14 lab5=198.18.0.15'\n");
-  expect(diffOf('lab3', '/opt/HA/observer/ssh/known_hosts')).toMatch(/^\+198\.18\.0\.15 ssh-ed25519 AAAA\S+$/m);
+  expect(diffOf('lab3', '/opt/HA/observer/ssh/known_hosts')).toMatch(/^198\.18\.0\.15 ssh-ed25519 AAAA\S+$/m);
   expect(diffOf('lab5', '/etc/sudoers.d/hauser')).toContain('hauser ALL=(root) NOPASSWD: /usr/bin/systemctl start nginx');
   // the services it would start
   const starts = changedResults(run).filter((e) => /started and enabled|starts at boot|runs on the master|master first|on the replicas/.test(e.task));
