@@ -113,7 +113,7 @@ test('1. --check --diff on the fresh lab lists every change and changes nothing'
   expect(diffOf('lab3', '/opt/HA/observer/ssh/known_hosts')).toMatch(/^198\.18\.0\.15 ssh-ed25519 AAAA\S+$/m);
   expect(diffOf('lab5', '/etc/sudoers.d/hauser')).toContain('hauser ALL=(root) NOPASSWD: /usr/bin/systemctl start nginx');
   // the services it would start
-  const starts = changedResults(run).filter((e) => /started and enabled|starts at boot|runs on the master|master first|on the replicas/.test(e.task));
+  const starts = changedResults(run).filter((e) => /started and enabled|starts at boot|runs on the master|runs on the active|master first|on the replicas/.test(e.task));
   expect(new Set(starts.map((e) => `${e.host} ${e.task.split(' : ')[0]}`))).toEqual(
     new Set(['lab1 etcd', 'lab2 etcd', 'lab3 etcd', 'lab1 patroni', 'lab2 patroni', 'lab3 haproxy', 'lab3 app-ha', 'lab4 app-ha']),
   );
