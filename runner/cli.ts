@@ -6,6 +6,7 @@
  * loading them (about 0.2 s of CPU on a small machine), and `inventory` skips the executor.
  */
 
+import { setMaxListeners } from 'events';
 import fs from 'fs';
 import { closest } from './did-you-mean';
 import path from 'path';
@@ -382,6 +383,9 @@ async function cmdRun(argv: string[]): Promise<number> {
     import('./templating/index'),
   ]);
   const ac = new AbortController();
+  // every running command listens for Ctrl-C on this signal (and stops listening when it ends):
+  // with --forks 20 that is 20 listeners, not a leak
+  setMaxListeners(0, ac.signal);
   let sigints = 0;
   const onSigint = () => {
     sigints++;

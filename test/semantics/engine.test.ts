@@ -450,6 +450,23 @@ describe('serial and strategies', () => {
     expect(seq.slice(4).sort()).toEqual(['two@h2', 'two@h3']);
   });
 
+  test('more concurrent hosts than 10 (the default listener limit): no warning on stderr', () => {
+    const dir = makeProject({
+      'hosts.ini': `[many]\nm[01:15]\n[all:vars]\nansible_connection=local\n`,
+      'site.yml': `
+- hosts: many
+  gather_facts: false
+  tasks:
+    - name: wait together
+      wait_for: { path: /, timeout: 5 }
+`,
+    });
+    const r = run(dir, 'site.yml', ['--forks', '20']);
+    expect(r.code).toBe(0);
+    expect(results(r, 'wait together')).toHaveLength(15);
+    expect(r.stderr).not.toMatch(/Warning/);
+  });
+
   test('run_once runs on one host and registers for all', () => {
     const dir = makeProject({
       'hosts.ini': THREE_HOSTS,
