@@ -45,14 +45,7 @@ export function createRemote(conn: Connection, become?: BecomeSpec, opts: { shel
 
   const stat = async (paths: string[], opts: { checksum?: boolean; follow?: boolean } = {}): Promise<FileStat[]> => {
     if (paths.length === 0) return [];
-    const exists = opts.follow ? '[ -e "$p" ]' : '{ [ -e "$p" ] || [ -L "$p" ]; }';
-    const statCmd = `LC_ALL=C stat ${opts.follow ? '-L ' : ''}--printf 'E\\n%F\\n%a\\n%u\\n%g\\n%U\\n%G\\n%s\\n%Y\\n' -- "$p" || printf 'X\\n'`;
-    // Link targets may hold newlines: readlink -z ends them with NUL. Checksums: one line of hex.
-    const link = `if [ -L "$p" ]; then readlink -z -- "$p" || printf '\\0'; fi`;
-    const isFile = opts.follow ? '[ -f "$p" ]' : '[ -f "$p" ] && [ ! -L "$p" ]';
-    const sum = opts.checksum ? `; if ${isFile}; then sha256sum < "$p" || printf 'X\\n'; fi` : '';
-    const cmd = `for p in ${sh`${paths}`}; do if ${exists}; then ${statCmd}; ${opts.follow ? ':' : link}${sum}; else printf 'M\\n'; fi; done`;
-    const r = await run(cmd);
+    const r = await run(statCommand(paths, opts));
     return parseStat(conn.name, paths, r, !!opts.checksum, !opts.follow);
   };
 
@@ -153,35 +146,66 @@ const TYPES: Record<string, FileStat['type']> = {
   'symbolic link': 'link',
 };
 
+/** Fields of one stat record, each ended by NUL (none can hold a NUL). */
+const STAT_FORMAT = '%F\\0%a\\0%u\\0%g\\0%U\\0%G\\0%s\\0%Y\\0';
+const STAT_FIELDS = 8;
+
+/**
+ * One shell command that stats every path with at most three programs, however many paths:
+ * the shell's own tests sort them (M missing, E exists, L link followed by its NUL-ended target),
+ * then ONE `stat` over the existing ones, then (checksum) ONE `sha256sum` over the regular
+ * files. Forks, not round trips, are what a host pays per task, and on a busy host they add up
+ * (the file module stats the target and all its parents). Exported for tests.
+ */
+export function statCommand(paths: string[], opts: { checksum?: boolean; follow?: boolean } = {}): string {
+  const exists = opts.follow ? '[ -e "$p" ]' : '{ [ -e "$p" ] || [ -L "$p" ]; }';
+  const tag = opts.follow ? 'printf E' : `if [ -L "$p" ]; then printf L; readlink -z -- "$p" || printf '\\0'; else printf E; fi`;
+  const isFile = opts.follow ? '[ -f "$p" ]' : '[ -f "$p" ] && [ ! -L "$p" ]';
+  const parts = [
+    'set --',
+    `for p in ${sh`${paths}`}; do if ${exists}; then set -- "$@" "$p"; ${tag}; else printf M; fi; done`,
+    "printf '\\n'",
+    `if [ $# -gt 0 ]; then LC_ALL=C stat ${opts.follow ? '-L ' : ''}--printf '${STAT_FORMAT}' -- "$@" || exit 3; fi`,
+  ];
+  if (opts.checksum) {
+    // the regular files, appended after the existing paths, which `shift` then drops
+    parts.push(`n=$#; for p do if ${isFile}; then set -- "$@" "$p"; fi; done; shift "$n"`, 'if [ $# -gt 0 ]; then LC_ALL=C sha256sum -- "$@" || exit 4; fi');
+  }
+  return parts.join('; ');
+}
+
 function parseStat(host: string, paths: string[], r: RawExecResult, checksum: boolean, links: boolean): FileStat[] {
   const buf = r.stdout;
   let pos = 0;
+  const stderr = r.stderr.toString('utf8');
   const fail = (why: string): never => {
-    throw new ModuleFailure(`${host}: stat failed: ${why}${r.stderr.length ? `: ${firstLine(r.stderr.toString('utf8'))}` : ''}`, {
-      rc: r.rc,
-      stderr: r.stderr.toString('utf8'),
-    });
+    throw new ModuleFailure(`${host}: ${why}${stderr.trim() ? `: ${firstLine(stderr)}` : ''}`, { rc: r.rc, stderr });
   };
-  const line = (): string => {
-    const i = buf.indexOf(0x0a, pos);
-    if (i < 0) fail('truncated output');
+  if (r.rc === 3) fail(`cannot stat ${paths.join(' ')}`);
+  if (r.rc === 4) fail(`cannot read ${paths.join(' ')} for checksums`);
+  if (r.rc !== 0) fail(`stat failed (rc=${r.rc})`);
+  const upTo = (sep: number, what: string): string => {
+    const i = buf.indexOf(sep, pos);
+    if (i < 0) fail(`stat failed: truncated output (${what})`);
     const s = buf.subarray(pos, i).toString('utf8');
     pos = i + 1;
     return s;
   };
   const out: FileStat[] = [];
-  for (const path of paths) {
-    const tag = line();
-    if (tag === 'M') {
-      out.push({ path, exists: false });
-      continue;
-    }
-    if (tag === 'X') fail(`cannot stat ${path}`);
-    if (tag !== 'E') fail(`unexpected output for ${path}`);
-    const [ftype, mode, uid, gid, owner, group, size, mtime] = [line(), line(), line(), line(), line(), line(), line(), line()];
-    const st: FileStat = {
-      path,
-      exists: true,
+  const targets = new Map<number, string>();
+  for (const [i, path] of paths.entries()) {
+    const tag = String.fromCharCode(buf[pos++]);
+    if (tag === 'M') out.push({ path, exists: false });
+    else if (tag === 'E' || (tag === 'L' && links)) {
+      out.push({ path, exists: true });
+      if (tag === 'L') targets.set(i, upTo(0, 'link target'));
+    } else fail(`stat failed: unexpected output for ${path}`);
+  }
+  if (buf[pos++] !== 0x0a) fail('stat failed: unexpected output after the tags');
+  for (const [i, st] of out.entries()) {
+    if (!st.exists) continue;
+    const [ftype, mode, uid, gid, owner, group, size, mtime] = Array.from({ length: STAT_FIELDS }, () => upTo(0, st.path));
+    Object.assign(st, {
       type: TYPES[ftype] ?? 'other',
       mode: mode.padStart(4, '0'),
       uid: Number(uid),
@@ -190,19 +214,19 @@ function parseStat(host: string, paths: string[], r: RawExecResult, checksum: bo
       group,
       size: Number(size),
       mtime: Number(mtime),
-    };
-    if (links && st.type === 'link') {
-      const z = buf.indexOf(0, pos);
-      if (z < 0) fail('truncated link target');
-      st.linkTarget = buf.subarray(pos, z).toString('utf8');
-      pos = z + 1;
-    }
-    if (checksum && st.type === 'file') {
-      const l = line();
-      if (l === 'X') fail(`cannot read ${path} for its checksum`);
-      st.sha256 = l.slice(0, 64);
-    }
-    out.push(st);
+    });
+    if (links && st.type === 'link') st.linkTarget = targets.get(i) ?? '';
   }
+  if (checksum) {
+    for (const st of out) {
+      if (st.type !== 'file') continue;
+      // sha256sum starts a line with '\\' when it had to escape the name; the hash follows
+      let line = upTo(0x0a, `checksum of ${st.path}`);
+      if (line.startsWith('\\')) line = line.slice(1);
+      if (!/^[0-9a-f]{64}/.test(line)) fail(`cannot read ${st.path} for its checksum`);
+      st.sha256 = line.slice(0, 64);
+    }
+  }
+  if (pos !== buf.length) fail('stat failed: unexpected trailing output');
   return out;
 }

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ModuleFailure } from '../../../runner/errors';
 import { LocalConnection } from '../../../runner/connection/local';
-import { backupName, createRemote, probeOnly } from '../../../runner/connection/remote';
+import { backupName, createRemote, probeOnly, statCommand } from '../../../runner/connection/remote';
 import type { Remote } from '../../../runner/module-api';
 
 jest.setTimeout(30_000);
@@ -106,6 +106,42 @@ describe('stat', () => {
     expect(await fast.stat([l2, l], { follow: true, checksum: true })).toEqual(followed);
     expect(await fast.readFile(f)).toEqual(await remote.readFile(f));
     expect(await fast.readFile(path.join(dir, 'missing'))).toBeNull();
+  });
+
+  test('forks do not grow with the paths: one stat and one sha256sum for 40 paths (counted with PATH shims)', async () => {
+    const d = path.join(dir, 'st-many');
+    fs.mkdirSync(d);
+    const paths: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const p = path.join(d, `${HOSTILE[i % HOSTILE.length]}-${i}`);
+      if (i % 4 === 0) fs.writeFileSync(p, `f${i}`);
+      else if (i % 4 === 1) fs.mkdirSync(p);
+      else if (i % 4 === 2) fs.symlinkSync(`t\\${i}`, p);
+      paths.push(p); // i % 4 === 3: missing
+    }
+    const shims = path.join(dir, 'shims');
+    const log = path.join(dir, 'shims.log');
+    fs.mkdirSync(shims);
+    for (const prog of ['stat', 'sha256sum', 'readlink']) {
+      fs.writeFileSync(path.join(shims, prog), `#!/bin/sh\necho ${prog} >> '${log}'\nexec /usr/bin/${prog} "$@"\n`, { mode: 0o755 });
+    }
+    const shimmed = createRemote({ ...conn, name: conn.name, exec: (cmd: string, o?: object) => conn.exec(`PATH='${shims}':"$PATH"; ${cmd}`, o) } as never, undefined, { shellProbes: true });
+    const res = await shimmed.stat(paths, { checksum: true });
+    const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls.filter((c) => c === 'stat')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'sha256sum')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'readlink')).toHaveLength(10); // one per link: a link target cannot be read otherwise
+    expect(res.map((r) => r.type ?? 'missing')).toEqual(paths.map((_, i) => ['file', 'directory', 'link', 'missing'][i % 4]));
+    expect(res.filter((r) => r.type === 'link').map((r) => r.linkTarget)).toEqual(paths.flatMap((_, i) => (i % 4 === 2 ? [`t\\${i}`] : [])));
+    expect(await createRemote(conn).stat(paths, { checksum: true })).toEqual(res);
+    expect(statCommand(paths, { checksum: true }).match(/\bstat /g)).toHaveLength(1);
+  });
+
+  test('a file it cannot read for its checksum is an error naming it', async () => {
+    const r = createRemote({ ...conn, name: 'h', exec: (cmd: string, o?: object) => conn.exec(cmd.replace('sha256sum --', 'sha256sum /nonexistent/x --'), o) } as never, undefined, { shellProbes: true });
+    const f = path.join(dir, 'st-sum');
+    fs.writeFileSync(f, 'x');
+    await expect(r.stat([f], { checksum: true })).rejects.toThrow(/h: cannot read .*st-sum for checksums: .*nonexistent/);
   });
 
   test('no paths: no command', async () => {
