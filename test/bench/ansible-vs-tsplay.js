@@ -24,9 +24,14 @@
  * sampled from /proc every 100 ms and the highest sum of RSS is printed ("tree", an undercount
  * of short peaks, and shared pages count once per process).
  *
- * Floor: a child node process opens one runner/connection SshConnection per host (all hosts in
- * parallel) and runs as many bare `:` round trips per host as the play has tasks, over the
- * persistent session: what any tool on this transport pays at least, node start included.
+ * Two floors, each a child node process (node start included) that connects to all hosts in
+ * parallel and then makes as many round trips per host as the play has tasks:
+ *  - exec floor (the issue's definition): one ssh2 connection per host, one SSH exec request of
+ *    `true` per round trip (a channel, a session child of sshd and the login shell each time).
+ *  - shell floor (stricter): one runner/connection SshConnection per host and a bare `:` per
+ *    round trip on its persistent shell: no channel, no process started on the host at all. A
+ *    task that must stat or checksum a file starts one or two programs on the host, so no real
+ *    task reaches this floor; it shows what tsplay's own transport costs.
  *
  * Every child has a timeout; the sshd daemons, Ansible's ControlPersist masters and the temp
  * dir are removed at the end, also on error or Ctrl-C. Processes are ended by PID only.
@@ -48,9 +53,10 @@ const log = (s) => void process.stderr.write(`[${new Date().toISOString().slice(
 
 // ---------------------------------------------------------------- floor child (own process)
 
-async function floorChild(specFile) {
-  const { SshConnection } = require(path.join(ROOT, 'dist/runner/connection/ssh.js'));
+async function floorChild(specFile, kind) {
   const { hosts, trips } = JSON.parse(fs.readFileSync(specFile, 'utf8'));
+  if (kind === 'exec') return execFloor(hosts, trips);
+  const { SshConnection } = require(path.join(ROOT, 'dist/runner/connection/ssh.js'));
   await Promise.all(
     hosts.map(async (spec) => {
       const conn = new SshConnection(spec);
@@ -63,6 +69,47 @@ async function floorChild(specFile) {
         await conn.close();
       }
     }),
+  );
+}
+
+/** The issue's floor: `trips` SSH exec requests of `true`, one after the other, over one ssh2 connection per host. */
+async function execFloor(hosts, trips) {
+  const { Client } = require('ssh2');
+  const known = new Map();
+  for (const line of fs.readFileSync(hosts[0].knownHostsFile, 'utf8').split('\n')) {
+    const [where, , b64] = line.split(' ');
+    if (b64) known.set(where, b64);
+  }
+  await Promise.all(
+    hosts.map(
+      (spec) =>
+        new Promise((resolve, reject) => {
+          const c = new Client();
+          const want = known.get(`[${spec.address}]:${spec.port}`);
+          const one = (i) => {
+            if (i === trips) {
+              c.end();
+              return resolve();
+            }
+            c.exec('true', (err, stream) => {
+              if (err) return reject(err);
+              stream.on('close', (code) => (code === 0 ? one(i + 1) : reject(new Error(`floor: true exited ${code} on ${spec.name}`))));
+              stream.resume();
+              stream.stderr.resume();
+            });
+          };
+          c.on('ready', () => one(0));
+          c.on('error', reject);
+          c.connect({
+            host: spec.address,
+            port: spec.port,
+            username: spec.user,
+            privateKey: fs.readFileSync(spec.privateKeyFile),
+            hostVerifier: (key) => key.toString('base64') === want,
+            readyTimeout: spec.timeoutMs,
+          });
+        }),
+    ),
   );
 }
 
@@ -339,7 +386,7 @@ function median(xs) {
 // ---------------------------------------------------------------- main
 
 async function main(argv) {
-  if (argv[0] === '--floor-child') return floorChild(argv[1]);
+  if (argv[0] === '--floor-child') return floorChild(argv[1], argv[2]);
   if (argv[0] === '--report') return report(argv.slice(1));
   const o = parseArgs(argv);
   if (!fs.existsSync(path.join(ROOT, 'dist/runner/cli.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
@@ -456,9 +503,11 @@ async function main(argv) {
           if (digests[t] !== digests[tools[0]]) problems.push(`N=${n} facts=${facts}: the hosts' trees differ between ${tools[0]} and ${t} (first host's trees: ${os.tmpdir()}/tsplay-bench-trees-${n}-${facts}/)`);
         }
         for (let rep = 0; rep < o.reps; rep++) {
-          const r = await run(process.execPath, [__filename, '--floor-child', floorSpec(trips)], { timeoutS: 120, cwd: ROOT });
-          if (r.code !== 0) problems.push(`floor N=${n}: exit ${r.code}: ${r.stderr.slice(0, 500)}`);
-          results.push({ n, facts, tool: 'floor', phase: 'all', rep, ms: r.ms, rssKiB: r.rssKiB, treeKiB: 0, changed: 0, ok: r.code === 0 });
+          for (const kind of ['exec', 'shell']) {
+            const r = await run(process.execPath, [__filename, '--floor-child', floorSpec(trips), kind], { timeoutS: 120, cwd: ROOT });
+            if (r.code !== 0) problems.push(`${kind} floor N=${n}: exit ${r.code}: ${r.stderr.slice(0, 500)}`);
+            results.push({ n, facts, tool: `floor-${kind}`, phase: 'all', rep, ms: r.ms, rssKiB: r.rssKiB, treeKiB: 0, changed: 0, ok: r.code === 0 });
+          }
         }
       }
       out(table(results, o, [n]));
@@ -480,14 +529,15 @@ async function main(argv) {
 
 /** One table from several --json files (runs split to fit a time budget). */
 function report(files) {
-  const results = files.flatMap((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+  // files written before the exec floor existed call the persistent-shell floor just "floor"
+  const results = files.flatMap((f) => JSON.parse(fs.readFileSync(f, 'utf8'))).map((r) => (r.tool === 'floor' ? { ...r, tool: 'floor-shell' } : r));
   const ns = [...new Set(results.map((r) => r.n))].sort((a, b) => a - b);
   const facts = ['off', 'on'].filter((f) => results.some((r) => r.facts === f));
   const ansible = ['tuned', 'default'].filter((v) => results.some((r) => r.tool === `ansible-${v}`));
   out(table(results, { facts, ansible }, ns));
   const count = (f) => results.filter(f).length;
   out(`\n${count((r) => !r.ok)} of ${results.length} runs failed a recap check (exit, failed/unreachable, changed counts); ` +
-    `runs: tsplay ${count((r) => r.tool === 'tsplay')}, ansible ${count((r) => r.tool.startsWith('ansible'))}, floor ${count((r) => r.tool === 'floor')}. ` +
+    `runs: tsplay ${count((r) => r.tool === 'tsplay')}, ansible ${count((r) => r.tool.startsWith('ansible'))}, floor ${count((r) => r.tool.startsWith('floor'))}. ` +
     'Tree comparisons between the tools are printed by the measuring runs.');
 }
 
@@ -498,17 +548,18 @@ function table(results, o, ns) {
   };
   const fx = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}x` : '-');
-  const head = ['N', 'facts', 'run', 'tsplay s', 'floor s', 'tsplay/floor', 'tsplay RSS MiB'];
+  const head = ['N', 'facts', 'run', 'tsplay s', 'exec floor s', 'tsplay/exec floor', 'shell floor s', 'tsplay/shell floor', 'tsplay RSS MiB'];
   for (const v of o.ansible) head.push(`ansible ${v} s`, `${v}/tsplay`);
   if (o.ansible.length) head.push('ansible RSS MiB main / tree');
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const n of ns) {
     for (const facts of o.facts) {
-      const floor = med((r) => r.n === n && r.facts === facts && r.tool === 'floor');
+      const execFloor = med((r) => r.n === n && r.facts === facts && r.tool === 'floor-exec');
+      const shellFloor = med((r) => r.n === n && r.facts === facts && r.tool === 'floor-shell');
       for (const phase of ['first', 'second', 'check']) {
         const t = med((r) => r.n === n && r.facts === facts && r.tool === 'tsplay' && r.phase === phase);
         if (!t.n) continue;
-        const row = [n, facts, phase, fx(t.s), fx(floor.s), ratio(t.s, floor.s), fx(t.rss, 0)];
+        const row = [n, facts, phase, fx(t.s), fx(execFloor.s), ratio(t.s, execFloor.s), fx(shellFloor.s), ratio(t.s, shellFloor.s), fx(t.rss, 0)];
         const rss = [];
         for (const v of o.ansible) {
           const a = med((r) => r.n === n && r.facts === facts && r.tool === `ansible-${v}` && r.phase === phase);
