@@ -4,8 +4,9 @@
  * ModuleCatalog the loader uses for static validation.
  */
 
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { default as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { getModule, MODULES } from '../modules/index';
+import { AJV_OPTIONS, schemaHash } from './ajv-options';
 import type { ModuleCatalog } from './loader/types';
 import type { TsplayModule } from './module-api';
 
@@ -43,11 +44,26 @@ function describeError(e: ErrorObject): ArgProblem {
   }
 }
 
+type Precompiled = Record<string, ValidateFunction | undefined> & { __schemaHashes?: Record<string, string> };
+let precompiled: Precompiled | null | undefined;
+
+/** The build's validator for this module (scripts/gen-validators.js), if it was built from this very schema. */
+export function precompiledValidator(m: TsplayModule): ValidateFunction | undefined {
+  if (precompiled === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      precompiled = require('./validators.generated') as Precompiled;
+    } catch {
+      precompiled = null; // not built (ts-jest runs the sources, or a bare tsc build)
+    }
+  }
+  const v = precompiled?.[m.name];
+  return v && precompiled?.__schemaHashes?.[m.name] === schemaHash(m.schema) ? v : undefined;
+}
+
 export class ModuleRegistry implements ModuleCatalog {
-  // validateSchema: false skips checking each module schema against JSON Schema's meta-schema
-  // at compile time, which compiled the meta-schema first: ~50 ms of every run's startup. The
-  // schemas are code in this repo; test/runner/module-registry.test.ts checks them all instead.
-  private readonly ajv = new Ajv({ useDefaults: true, allErrors: true, coerceTypes: true, strict: false, validateSchema: false });
+  // ajv's compiler (and ajv itself) is loaded only when a module has no precompiled validator
+  private ajv: AjvClass | undefined;
   private readonly validators = new Map<string, ValidateFunction>();
 
   get(name: string): TsplayModule | undefined {
@@ -73,7 +89,12 @@ export class ModuleRegistry implements ModuleCatalog {
   private validator(m: TsplayModule): ValidateFunction {
     let v = this.validators.get(m.name);
     if (!v) {
-      v = this.ajv.compile(m.schema);
+      v = precompiledValidator(m);
+      if (!v) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        this.ajv ??= new (require('ajv') as typeof import('ajv')).default(AJV_OPTIONS);
+        v = this.ajv.compile(m.schema);
+      }
       this.validators.set(m.name, v);
     }
     return v;

@@ -18,10 +18,13 @@ function newest(dir) {
 module.exports = async function () {
   const root = path.resolve(__dirname, '..');
   const cli = path.join(root, 'dist', 'runner', 'cli.js');
-  const built = fs.existsSync(cli) ? fs.statSync(cli).mtimeMs : 0;
+  const validators = path.join(root, 'dist', 'runner', 'validators.generated.js');
+  const built = fs.existsSync(cli) && fs.existsSync(validators) ? Math.min(fs.statSync(cli).mtimeMs, fs.statSync(validators).mtimeMs) : 0;
   if (Math.max(newest(path.join(root, 'runner')), newest(path.join(root, 'modules'))) > built) {
     try {
+      // the same steps as `npm run build`
       execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
+      execFileSync(process.execPath, [path.join(root, 'scripts', 'gen-validators.js')], { stdio: 'inherit' });
       fs.utimesSync(cli, new Date(), new Date());
     } catch (e) {
       // unit tests of single files still run; the CLI tests will fail on the stale/missing build

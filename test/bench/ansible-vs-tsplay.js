@@ -2,7 +2,7 @@
 /**
  * Side-by-side benchmark against Ansible (issue 3). Prints a markdown table; it is not a timed test.
  *
- *   npx tsc -p tsconfig.json        # it runs dist/, build first
+ *   npm run build                   # it runs dist/, build first
  *   node test/bench/ansible-vs-tsplay.js [--n 1,5,20] [--full] [--reps 3] [--ansible-reps R]
  *        [--facts off|on|both] [--ansible tuned,default|none] [--timeout 900] [--json FILE]
  *
@@ -389,7 +389,7 @@ async function main(argv) {
   if (argv[0] === '--floor-child') return floorChild(argv[1], argv[2]);
   if (argv[0] === '--report') return report(argv.slice(1));
   const o = parseArgs(argv);
-  if (!fs.existsSync(path.join(ROOT, 'dist/runner/cli.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
+  if (!fs.existsSync(path.join(ROOT, 'dist/runner/cli.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const ansibleVersion = o.ansible.length ? execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0] : 'not run';
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-vs-ansible-'));
   cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));

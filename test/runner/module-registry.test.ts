@@ -1,6 +1,16 @@
 import Ajv from 'ajv';
+import * as path from 'path';
+import { parse } from 'yaml';
 import { MODULES } from '../../modules/index';
+import { AJV_OPTIONS, schemaHash } from '../../runner/ajv-options';
 import { ModuleRegistry } from '../../runner/module-registry';
+import type { TsplayModule } from '../../runner/module-api';
+
+/** the argument mappings of a module's own documentation example */
+function exampleArgs(m: TsplayModule): Array<Record<string, unknown>> {
+  const tasks = (parse(m.example ?? '') ?? []) as Array<Record<string, unknown>>;
+  return tasks.map((t) => t[m.name]).filter((a): a is Record<string, unknown> => !!a && typeof a === 'object');
+}
 
 describe('module registry', () => {
   // the registry compiles schemas without checking them against the meta-schema (startup time):
@@ -37,5 +47,41 @@ describe('module registry', () => {
     r.validateStatic('debug', { msg: 'a' });
     r.validateStatic('debug', { msg: 'b' });
     expect([...compiled().keys()]).toEqual(['debug']);
+  });
+
+  test('the build precompiles every module validator from the current schemas, and each judges as the runtime compiler does', () => {
+    // built by `npm run build` (scripts/gen-validators.js; test/global-setup.js runs it too)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gen = require(path.resolve(__dirname, '../../dist/runner/validators.generated.js'));
+    const ajv = new Ajv(AJV_OPTIONS);
+    let compared = 0;
+    for (const m of MODULES) {
+      expect(`${m.name} ${gen.__schemaHashes[m.name]}`).toBe(`${m.name} ${schemaHash(m.schema)}`);
+      const runtime = ajv.compile(m.schema);
+      for (const sample of [{}, { bogus: 1 }, { state: 42 }, ...exampleArgs(m)]) {
+        const a = structuredClone(sample);
+        const b = structuredClone(sample);
+        const verdict = (ok: boolean, data: unknown, errors: typeof runtime.errors) => ({ ok, data, errors: (errors ?? []).map((e) => `${e.keyword} ${e.instancePath} ${e.message}`) });
+        expect({ module: m.name, ...verdict(gen[m.name](a), a, gen[m.name].errors) }).toEqual({ module: m.name, ...verdict(runtime(b), b, runtime.errors) });
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(3 * MODULES.length);
+  });
+
+  test('the registry uses a precompiled validator only when it was built from the same schema', () => {
+    const file = MODULES.find((m) => m.name === 'file')!;
+    const fake = Object.assign(() => false, { errors: [{ keyword: 'fake', instancePath: '', schemaPath: '#', params: {}, message: 'precompiled' }] });
+    for (const [hash, expected] of [
+      [schemaHash(file.schema), [{ path: '', message: 'precompiled' }]],
+      ['stale', []],
+    ] as const) {
+      jest.isolateModules(() => {
+        jest.doMock('../../runner/validators.generated', () => ({ file: fake, __schemaHashes: { file: hash } }), { virtual: true });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { ModuleRegistry: Fresh } = require('../../runner/module-registry') as typeof import('../../runner/module-registry');
+        expect(new Fresh().validate('file', { path: '/x' }).problems).toEqual(expected);
+      });
+    }
   });
 });
