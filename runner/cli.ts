@@ -23,7 +23,7 @@ import type { Inventory } from './inventory/index';
 import type { Playbook, TaskItem } from './loader/types';
 import type { EventInput, RunEvent } from './output/events';
 import { now } from './output/events';
-import { colorWanted, err, isTty, out, promptSecret, readStdin } from './output/terminal';
+import { BatchedStdout, colorWanted, err, isTty, out, promptSecret, readStdin } from './output/terminal';
 import { secrets } from './secrets';
 import type { Vault } from './vault/index';
 import type { YamlOptions } from './yaml';
@@ -382,6 +382,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     import('./output/human'),
     import('./templating/index'),
   ]);
+  const stdout = new BatchedStdout();
   const ac = new AbortController();
   // every running command listens for Ctrl-C on this signal (and stops listening when it ends):
   // with --forks 20 that is 20 listeners, not a leak
@@ -393,6 +394,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       err('\n[interrupted] stopping: no new tasks start; running writes finish or roll back (Ctrl-C again to quit at once)\n');
       ac.abort();
     } else {
+      stdout.flush();
       process.exit(EXIT.INTERRUPTED);
     }
   };
@@ -400,8 +402,8 @@ async function cmdRun(argv: string[]): Promise<number> {
 
   const reporter =
     p.format === 'json'
-      ? new JsonReporter((s) => process.stdout.write(s))
-      : new HumanReporter({ verbosity: p.verbosity, color: colorWanted(), live: isTty() && p.format === 'human', write: (s) => process.stdout.write(s) });
+      ? new JsonReporter(stdout.write)
+      : new HumanReporter({ verbosity: p.verbosity, color: colorWanted(), live: isTty() && p.format === 'human', write: stdout.write });
   const emit = (e: EventInput) => reporter.handle({ ...e, time: now() } as RunEvent);
   const opts: RunOptions = {
     check: p.check,
@@ -434,6 +436,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     return summary.exitCode;
   } finally {
     reporter.close();
+    stdout.flush();
     process.off('SIGINT', onSigint);
   }
 }

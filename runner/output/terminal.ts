@@ -14,6 +14,32 @@ export function err(s: string): void {
   process.stderr.write(secrets.mask(s));
 }
 
+/**
+ * stdout for a run's events: what the reporters write during one turn of the event loop goes
+ * out as one write at its end (20 hosts finishing a task together were 20 writes, each one a
+ * syscall and a wake-up of the reader). Order is kept; flush() before exiting.
+ */
+export class BatchedStdout {
+  private parts: string[] = [];
+  private scheduled = false;
+
+  readonly write = (s: string): void => {
+    this.parts.push(s);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  };
+
+  readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.parts.length === 0) return;
+    const s = this.parts.join('');
+    this.parts = [];
+    process.stdout.write(s);
+  };
+}
+
 export function isTty(): boolean {
   return Boolean(process.stdout.isTTY);
 }
