@@ -174,8 +174,19 @@ export function statCommand(paths: string[], opts: { checksum?: boolean; follow?
   return parts.join('; ');
 }
 
+/** Index of the n-th `ch` from `from` on, or -1. */
+function nthIndex(s: string, ch: string, from: number, n: number): number {
+  let i = from - 1;
+  for (let k = 0; k < n; k++) {
+    i = s.indexOf(ch, i + 1);
+    if (i < 0) return -1;
+  }
+  return i;
+}
+
 function parseStat(host: string, paths: string[], r: RawExecResult, checksum: boolean, links: boolean): FileStat[] {
-  const buf = r.stdout;
+  // NUL and newline never occur inside a UTF-8 sequence: one decode, then plain string scanning
+  const buf = r.stdout.toString('utf8');
   let pos = 0;
   const stderr = r.stderr.toString('utf8');
   const fail = (why: string): never => {
@@ -184,27 +195,30 @@ function parseStat(host: string, paths: string[], r: RawExecResult, checksum: bo
   if (r.rc === 3) fail(`cannot stat ${paths.join(' ')}`);
   if (r.rc === 4) fail(`cannot read ${paths.join(' ')} for checksums`);
   if (r.rc !== 0) fail(`stat failed (rc=${r.rc})`);
-  const upTo = (sep: number, what: string): string => {
+  const upTo = (sep: string, what: string): string => {
     const i = buf.indexOf(sep, pos);
     if (i < 0) fail(`stat failed: truncated output (${what})`);
-    const s = buf.subarray(pos, i).toString('utf8');
+    const s = buf.slice(pos, i);
     pos = i + 1;
     return s;
   };
   const out: FileStat[] = [];
   const targets = new Map<number, string>();
   for (const [i, path] of paths.entries()) {
-    const tag = String.fromCharCode(buf[pos++]);
+    const tag = buf.charAt(pos++);
     if (tag === 'M') out.push({ path, exists: false });
     else if (tag === 'E' || (tag === 'L' && links)) {
       out.push({ path, exists: true });
-      if (tag === 'L') targets.set(i, upTo(0, 'link target'));
+      if (tag === 'L') targets.set(i, upTo('\0', 'link target'));
     } else fail(`stat failed: unexpected output for ${path}`);
   }
-  if (buf[pos++] !== 0x0a) fail('stat failed: unexpected output after the tags');
+  if (buf.charAt(pos++) !== '\n') fail('stat failed: unexpected output after the tags');
   for (const [i, st] of out.entries()) {
     if (!st.exists) continue;
-    const [ftype, mode, uid, gid, owner, group, size, mtime] = Array.from({ length: STAT_FIELDS }, () => upTo(0, st.path));
+    const end = nthIndex(buf, '\0', pos, STAT_FIELDS);
+    if (end < 0) fail(`stat failed: truncated output (${st.path})`);
+    const [ftype, mode, uid, gid, owner, group, size, mtime] = buf.slice(pos, end).split('\0');
+    pos = end + 1;
     Object.assign(st, {
       type: TYPES[ftype] ?? 'other',
       mode: mode.padStart(4, '0'),
@@ -221,7 +235,7 @@ function parseStat(host: string, paths: string[], r: RawExecResult, checksum: bo
     for (const st of out) {
       if (st.type !== 'file') continue;
       // sha256sum starts a line with '\\' when it had to escape the name; the hash follows
-      let line = upTo(0x0a, `checksum of ${st.path}`);
+      let line = upTo('\n', `checksum of ${st.path}`);
       if (line.startsWith('\\')) line = line.slice(1);
       if (!/^[0-9a-f]{64}/.test(line)) fail(`cannot read ${st.path} for its checksum`);
       st.sha256 = line.slice(0, 64);
