@@ -5,6 +5,8 @@
  * /proc/meminfo, ip route/addr, PID 1, package managers, id, date, python3); the controller
  * parses them (`parseFacts`). Every probe tolerates a missing tool, so a minimal host still
  * answers; a script that fails or prints no end marker fails the task with the host's stderr.
+ * Small files are read with the shell's own `read` and uname/id/date are asked once each: the
+ * script starts ~11 programs on the host instead of ~30 (each a fork and an exec).
  *
  * Facts (Ansible's names; each is in `ansible_facts.<name>` and also top-level `ansible_<name>`):
  *   hostname, fqdn, nodename, system, kernel, kernel_version, architecture, machine_id,
@@ -42,24 +44,25 @@ const MARK = '@@tsplay-facts@@';
 /** One remote command. Sections are "MARK name" lines; the last one is "MARK end". */
 export const FACTS_SCRIPT = `
 s() { printf '\\n${MARK} %s\\n' "$1"; }
-s os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
-s debian_version; cat /etc/debian_version 2>/dev/null
-s hostname; hostname 2>/dev/null || cat /proc/sys/kernel/hostname 2>/dev/null
+c() { [ -r "$1" ] || return 1; while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$1"; }
+s os-release; c /etc/os-release || c /usr/lib/os-release
+s debian_version; c /etc/debian_version
+s hostname; c /proc/sys/kernel/hostname || hostname 2>/dev/null
 s fqdn; hostname -f 2>/dev/null
-s uname; uname -s; uname -r; uname -m; uname -n; uname -v
+s uname; c /proc/sys/kernel/ostype || uname -s; c /proc/sys/kernel/osrelease || uname -r; uname -m; c /proc/sys/kernel/hostname || uname -n; c /proc/sys/kernel/version || uname -v
 s nproc; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null
-s sockets; grep '^physical id' /proc/cpuinfo 2>/dev/null | sort -u | wc -l
+s sockets; grep '^physical id' /proc/cpuinfo 2>/dev/null | { seen=' '; n=0; while IFS= read -r l; do case $seen in *" \${l##*:} "*) ;; *) seen="$seen\${l##*:} "; n=$((n + 1)) ;; esac; done; echo $n; }
 s meminfo; grep -E '^(MemTotal|MemFree|SwapTotal):' /proc/meminfo 2>/dev/null
-s machine_id; cat /etc/machine-id 2>/dev/null
+s machine_id; c /etc/machine-id
 s systemd; [ -d /run/systemd/system ] && echo yes
-s init; cat /proc/1/comm 2>/dev/null || ps -p 1 -o comm= 2>/dev/null
+s init; c /proc/1/comm || ps -p 1 -o comm= 2>/dev/null
 s pkg; for m in apt-get dnf yum zypper apk pacman; do command -v $m >/dev/null 2>&1 && echo $m; done
 s route; ip -4 route get 1.0.0.0 2>/dev/null || ip -4 route show default 2>/dev/null
 s addr; ip -o -4 addr show 2>/dev/null
 s hostname_i; command -v ip >/dev/null 2>&1 || hostname -I 2>/dev/null
-s interfaces; ls /sys/class/net 2>/dev/null
-s user; id -un; id -u; id -g; echo "$HOME"
-s date; date +%s; date -u +%Y-%m-%dT%H:%M:%SZ; date +%Y-%m-%d; date +%H:%M:%S; date +%Z; date +%z
+s interfaces; for i in /sys/class/net/*; do [ -e "$i" ] && printf '%s\\n' "\${i##*/}"; done
+s user; i=$(id 2>/dev/null); u=\${i#uid=}; u=\${u%%[!0-9]*}; g=\${i#*gid=}; g=\${g%%[!0-9]*}; case $i in uid=*'('*) n=\${i#*'('}; n=\${n%%')'*} ;; *) n=$u ;; esac; printf '%s\\n%s\\n%s\\n%s\\n' "$n" "$u" "$g" "$HOME"
+s date; date -u '+%s%n%Y-%m-%dT%H:%M:%SZ'; date '+%Y-%m-%d%n%H:%M:%S%n%Z%n%z'
 s python3; command -v python3 2>/dev/null
 s virt; systemd-detect-virt 2>/dev/null
 s end

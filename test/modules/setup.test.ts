@@ -1,4 +1,7 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import setup, { distributionFacts, FACTS_SCRIPT, parseFacts, parseOsRelease } from '../../modules/setup';
 import { FakeRemote, LocalRemote, runModule, validateArgs } from '../helpers/fake-remote';
 
@@ -251,5 +254,29 @@ describe('setup module', () => {
     expect([...f.all_ipv4_addresses].sort()).toEqual(v4);
     if (f.default_ipv4.address) expect(v4).toContain(f.default_ipv4.address);
     expect(f.interfaces).toContain('lo');
+  });
+
+  it('the script starts few programs on the host (counted with PATH shims), and the facts are the same with them', () => {
+    // each program is a fork and an exec on the host; files are read with the shell's own `read`
+    const progs = ['cat', 'hostname', 'uname', 'nproc', 'getconf', 'grep', 'sort', 'wc', 'ip', 'ls', 'id', 'date', 'ps', 'systemd-detect-virt'];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-facts-shims-'));
+    try {
+      const log = path.join(dir, 'calls');
+      for (const p of progs) {
+        const real = execFileSync('/bin/sh', ['-c', `command -v ${p} || true`], { encoding: 'utf8' }).trim();
+        if (real) fs.writeFileSync(path.join(dir, p), `#!/bin/sh\necho ${p} >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+      }
+      const run = (env: NodeJS.ProcessEnv) => parseFacts(execFileSync('/bin/sh', ['-c', FACTS_SCRIPT], { encoding: 'utf8', env }));
+      const shimmed = run({ ...process.env, PATH: `${dir}:${process.env.PATH}` });
+      const plain = run(process.env);
+      const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+      expect(calls.length).toBeLessThanOrEqual(12);
+      expect(calls).not.toContain('cat');
+      const stable = (f: Record<string, any>) => ({ ...f, date_time: undefined, ansible_date_time: undefined, memfree_mb: undefined, ansible_memfree_mb: undefined });
+      expect(stable(shimmed)).toEqual(stable(plain));
+      expect(shimmed.user_uid).toBe(process.getuid!());
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
