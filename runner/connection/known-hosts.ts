@@ -77,8 +77,14 @@ export function fingerprint(blob: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
 }
 
+const globCache = new Map<string, RegExp>();
+
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(
+  // most entries are plain names: no regex (a run checks every host against every line)
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern.toLowerCase() === name.toLowerCase();
+  let re = globCache.get(pattern);
+  if (re) return re.test(name);
+  re = new RegExp(
     '^' +
       pattern
         .split('')
@@ -87,6 +93,7 @@ function globMatch(pattern: string, name: string): boolean {
       '$',
     'i',
   );
+  globCache.set(pattern, re);
   return re.test(name);
 }
 

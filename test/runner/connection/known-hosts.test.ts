@@ -93,6 +93,10 @@ describe('parsing and lookup', () => {
     expect(checkHostKey(entries, ['10.0.0.6'], 2222, keys.ed2.blob).kind).toBe('ok');
     expect(checkHostKey(entries, ['10.0.0.6'], 22, keys.ed2.blob).kind).toBe('unknown');
     expect(checkHostKey(entries, ['db.lab.test'], 22, keys.ec.blob).kind).toBe('ok');
+    // names match without regard to case, plain (WEB1 vs web1) and with wildcards, as in OpenSSH
+    expect(checkHostKey(entries, ['WEB1'], 22, keys.ed.blob).kind).toBe('ok');
+    expect(checkHostKey(entries, ['DB.Lab.Test'], 22, keys.ec.blob).kind).toBe('ok');
+    expect(checkHostKey(entries, ['web1x'], 22, keys.ed.blob).kind).toBe('unknown');
     expect(checkHostKey(entries, ['bad.lab.test'], 22, keys.ec.blob).kind).toBe('unknown');
     expect(checkHostKey(entries, ['secret.example.org'], 22, keys.rsa.blob).kind).toBe('ok');
     expect(checkHostKey(entries, ['secret.example.org'], 2200, keys.ec.blob).kind).toBe('ok');
