@@ -59,15 +59,24 @@ export function createRemote(conn: Connection, become?: BecomeSpec, opts: { shel
     const tok = `tsplay-w-${randomBytes(8).toString('hex')}`;
     const dir = posix.dirname(path);
     const backup = opts.backup ? backupName(path) : undefined;
+    // The temp file is created by the shell itself, not by mktemp (one program fewer per write):
+    // an unguessable name and noclobber, which opens with O_CREAT|O_EXCL as mktemp does (never
+    // through a symlink, never an existing file). Created 0600, or with the requested mode
+    // straight away when that mode needs no chmod (no x or special bits, owner can read+write):
+    // never more open than the target will be.
+    const modeBits = opts.mode !== undefined ? Number.parseInt(opts.mode, 8) : undefined;
+    const direct = modeBits !== undefined && (modeBits & 0o7111) === 0 && (modeBits & 0o600) === 0o600;
+    const umask = direct ? (0o777 & ~modeBits!).toString(8).padStart(3, '0') : '077';
     const steps: string[] = [
-      sh`k=${tok}; p=${path}; t=`,
+      sh`k=${tok}; p=${path}; n=${posix.join(dir, `.tsplay-tmp-${randomBytes(8).toString('hex')}`)}; t=`,
       `fail() { r=$?; printf '%s:%s:%s\\n' "$k" "$1" "$r" >&2; [ -z "$t" ] || rm -f -- "$t"; exit 1; }`,
-      sh`t=$(mktemp -p ${dir} .tsplay-tmp-XXXXXXXXXX) || fail mktemp`,
+      `( umask ${umask}; set -C; : > "$n" ) || fail mktemp`,
+      't=$n',
       // stdin is exactly the data (the session's head -c N); it streams into the temp file.
       `cat > "$t" || fail write`,
       `sync -- "$t" || fail fsync`,
     ];
-    // A replaced file keeps its mode/owner unless told otherwise (mktemp made it 0600); a new
+    // A replaced file keeps its mode/owner unless told otherwise (the temp file is 0600); a new
     // one gets 0666 & ~umask (chmod without who honours the umask).
     if (opts.mode === undefined) steps.push(`if [ -e "$p" ]; then chmod --reference="$p" -- "$t"; else chmod =rw -- "$t"; fi || fail chmod`);
     if (opts.owner === undefined && opts.group === undefined) {
@@ -76,7 +85,7 @@ export function createRemote(conn: Connection, become?: BecomeSpec, opts: { shel
       const spec = `${opts.owner ?? ''}${opts.group !== undefined ? `:${opts.group}` : ''}`;
       steps.push(sh`chown -- ${spec} "$t" || fail chown`);
     }
-    if (opts.mode !== undefined) steps.push(sh`chmod -- ${opts.mode} "$t" || fail chmod`);
+    if (opts.mode !== undefined && !direct) steps.push(sh`chmod -- ${opts.mode} "$t" || fail chmod`);
     if (opts.validate !== undefined) {
       const v = opts.validate.includes('%s') ? opts.validate.split('%s').join('"$t"') : `${opts.validate} "$t"`;
       steps.push(sh`( eval ${v} ) </dev/null || fail validate`);

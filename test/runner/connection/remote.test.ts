@@ -209,6 +209,29 @@ describe('writeFile', () => {
     expect(backupName('/x', new Date(2024, 0, 2, 3, 4, 5))).toBe('/x.20240102-030405');
   });
 
+  test('the exact mode whatever it is; a mode the shell can create directly costs no chmod and no mktemp (PATH shims)', async () => {
+    const shims = path.join(dir, 'wshims');
+    const log = path.join(dir, 'wshims.log');
+    fs.mkdirSync(shims);
+    for (const prog of ['mktemp', 'chmod', 'chown', 'mv', 'sync', 'cat']) {
+      fs.writeFileSync(path.join(shims, prog), `#!/bin/sh\necho ${prog} >> '${log}'\nexec /usr/bin/${prog} "$@"\n`, { mode: 0o755 });
+    }
+    const shimmed = createRemote({ ...conn, name: conn.name, exec: (cmd: string, o?: object) => conn.exec(`PATH='${shims}':"$PATH"; ${cmd}`, o) } as never, undefined, { shellProbes: true });
+    const calls = (): string[] => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
+    for (const mode of ['0644', '0640', '0600', '0666', '0755', '4755', '0444', '0000', '1777']) {
+      fs.rmSync(log, { force: true });
+      const f = path.join(dir, `mode-${mode}`);
+      await shimmed.writeFile(f, `content ${mode}`, { mode });
+      expect(`${mode}: ${(fs.statSync(f).mode & 0o7777).toString(8).padStart(4, '0')}`).toBe(`${mode}: ${mode}`);
+      expect(fs.readFileSync(f, 'utf8')).toBe(`content ${mode}`);
+      const direct = ['0644', '0640', '0600', '0666'].includes(mode);
+      expect(`${mode}: ${calls().filter((c) => c === 'chmod').length}`).toBe(`${mode}: ${direct ? 0 : 1}`);
+      expect(calls()).not.toContain('mktemp');
+      expect(calls().filter((c) => c === 'mv')).toHaveLength(1);
+    }
+    expect(leftovers(dir)).toEqual([]);
+  });
+
   test('failure to write (no such directory) is an error naming the step', async () => {
     await expect(remote.writeFile(path.join(dir, 'no', 'dir', 'f'), 'x')).rejects.toThrow(/cannot write .*f: mktemp failed/);
   });
