@@ -184,6 +184,12 @@ test('2. the real run deploys a working stack', async () => {
     const [owner, foreign, uid, sudo] = r.trim().split('\n');
     expect([h, owner, foreign, uid !== '0', Number(sudo) > 0]).toEqual([h, `${HA_USER}:${HA_USER}`, '0', true, true]);
   }
+
+  // the observer's log is rotated by logrotate (the role's drop-in, validated with logrotate -d).
+  // Forced here: the old file is kept and the new one belongs to the HA user; the drills (step 6)
+  // find their lines in the new file, so the observer went on writing after the rotation.
+  const rotated = labSh('lab3', "logrotate -f /etc/logrotate.d/ha-observer && stat -c '%U:%G %a %n' /opt/HA/log/observer.log /opt/HA/log/observer.log.1");
+  expect(rotated.trim().split('\n')).toEqual([`${HA_USER}:${HA_USER} 640 /opt/HA/log/observer.log`, expect.stringMatching(new RegExp(`^${HA_USER}:${HA_USER} \\d+ /opt/HA/log/observer\\.log\\.1$`))]);
 }, STEP_MS);
 
 test('3. the same run again changes nothing', () => {
