@@ -46,7 +46,7 @@ export function createRemote(conn: Connection, become?: BecomeSpec, opts: { shel
   const stat = async (paths: string[], opts: { checksum?: boolean; follow?: boolean } = {}): Promise<FileStat[]> => {
     if (paths.length === 0) return [];
     const r = await run(statCommand(paths, opts));
-    return parseStat(conn.name, paths, r, !!opts.checksum, !opts.follow);
+    return parseStat(conn.name, paths, r, !!opts.checksum);
   };
 
   const exec = query;
@@ -193,7 +193,7 @@ function nthIndex(s: string, ch: string, from: number, n: number): number {
   return i;
 }
 
-function parseStat(host: string, paths: string[], r: RawExecResult, checksum: boolean, links: boolean): FileStat[] {
+function parseStat(host: string, paths: string[], r: RawExecResult, checksum: boolean): FileStat[] {
   // NUL and newline never occur inside a UTF-8 sequence: one decode, then plain string scanning
   const buf = r.stdout.toString('utf8');
   let pos = 0;
@@ -212,17 +212,16 @@ function parseStat(host: string, paths: string[], r: RawExecResult, checksum: bo
     return s;
   };
   const out: FileStat[] = [];
-  const targets = new Map<number, string>();
-  for (const [i, path] of paths.entries()) {
+  // (only the no-follow command tags links: `L` is always a link, and its target comes with it)
+  for (const path of paths) {
     const tag = buf.charAt(pos++);
     if (tag === 'M') out.push({ path, exists: false });
-    else if (tag === 'E' || (tag === 'L' && links)) {
-      out.push({ path, exists: true });
-      if (tag === 'L') targets.set(i, upTo('\0', 'link target'));
-    } else fail(`stat failed: unexpected output for ${path}`);
+    else if (tag === 'E') out.push({ path, exists: true });
+    else if (tag === 'L') out.push({ path, exists: true, linkTarget: upTo('\0', 'link target') });
+    else fail(`stat failed: unexpected output for ${path}`);
   }
   if (buf.charAt(pos++) !== '\n') fail('stat failed: unexpected output after the tags');
-  for (const [i, st] of out.entries()) {
+  for (const st of out) {
     if (!st.exists) continue;
     const end = nthIndex(buf, '\0', pos, STAT_FIELDS);
     if (end < 0) fail(`stat failed: truncated output (${st.path})`);
@@ -238,7 +237,6 @@ function parseStat(host: string, paths: string[], r: RawExecResult, checksum: bo
       size: Number(size),
       mtime: Number(mtime),
     });
-    if (links && st.type === 'link') st.linkTarget = targets.get(i) ?? '';
   }
   if (checksum) {
     for (const st of out) {
