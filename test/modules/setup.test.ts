@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import setup, { distributionFacts, FACTS_SCRIPT, parseFacts, parseOsRelease } from '../../modules/setup';
 import { FakeRemote, LocalRemote, runModule, validateArgs } from '../helpers/fake-remote';
+import { programShims } from '../helpers/program-shims';
 
 const MARK = '@@tsplay-facts@@';
 
@@ -261,15 +262,11 @@ describe('setup module', () => {
     const progs = ['cat', 'hostname', 'uname', 'nproc', 'getconf', 'grep', 'sort', 'wc', 'ip', 'ls', 'id', 'date', 'ps', 'systemd-detect-virt'];
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-facts-shims-'));
     try {
-      const log = path.join(dir, 'calls');
-      for (const p of progs) {
-        const real = execFileSync('/bin/sh', ['-c', `command -v ${p} || true`], { encoding: 'utf8' }).trim();
-        if (real) fs.writeFileSync(path.join(dir, p), `#!/bin/sh\necho ${p} >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
-      }
+      const shims = programShims(dir, progs);
       const run = (env: NodeJS.ProcessEnv) => parseFacts(execFileSync('/bin/sh', ['-c', FACTS_SCRIPT], { encoding: 'utf8', env }));
       const shimmed = run({ ...process.env, PATH: `${dir}:${process.env.PATH}` });
       const plain = run(process.env);
-      const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+      const calls = shims.calls();
       expect(calls.length).toBeLessThanOrEqual(12);
       expect(calls).not.toContain('cat');
       const stable = (f: Record<string, any>) => ({ ...f, date_time: undefined, ansible_date_time: undefined, memfree_mb: undefined, ansible_memfree_mb: undefined });

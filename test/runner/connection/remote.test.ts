@@ -6,6 +6,8 @@ import { ModuleFailure } from '../../../runner/errors';
 import { LocalConnection } from '../../../runner/connection/local';
 import { backupName, createRemote, probeOnly, statCommand } from '../../../runner/connection/remote';
 import type { Remote } from '../../../runner/module-api';
+import { quote } from '../../../runner/shell-quote';
+import { programShims } from '../../helpers/program-shims';
 
 jest.setTimeout(30_000);
 
@@ -25,6 +27,10 @@ afterAll(async () => {
   await conn.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/** the shell remote, with the shims' directory first in PATH for every command */
+const shimmedRemote = (shimDir: string): Remote =>
+  createRemote({ ...conn, name: conn.name, exec: (cmd: string, o?: object) => conn.exec(`PATH=${quote(shimDir)}:"$PATH"; ${cmd}`, o) } as never, undefined, { shellProbes: true });
 
 const leftovers = (d: string): string[] => fs.readdirSync(d).filter((n) => n.startsWith('.tsplay-tmp-'));
 
@@ -119,15 +125,9 @@ describe('stat', () => {
       else if (i % 4 === 2) fs.symlinkSync(`t\\${i}`, p);
       paths.push(p); // i % 4 === 3: missing
     }
-    const shims = path.join(dir, 'shims');
-    const log = path.join(dir, 'shims.log');
-    fs.mkdirSync(shims);
-    for (const prog of ['stat', 'sha256sum', 'readlink']) {
-      fs.writeFileSync(path.join(shims, prog), `#!/bin/sh\necho ${prog} >> '${log}'\nexec /usr/bin/${prog} "$@"\n`, { mode: 0o755 });
-    }
-    const shimmed = createRemote({ ...conn, name: conn.name, exec: (cmd: string, o?: object) => conn.exec(`PATH='${shims}':"$PATH"; ${cmd}`, o) } as never, undefined, { shellProbes: true });
-    const res = await shimmed.stat(paths, { checksum: true });
-    const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+    const shims = programShims(path.join(dir, 'shims'), ['stat', 'sha256sum', 'readlink']);
+    const res = await shimmedRemote(shims.dir).stat(paths, { checksum: true });
+    const calls = shims.calls();
     expect(calls.filter((c) => c === 'stat')).toHaveLength(1);
     expect(calls.filter((c) => c === 'sha256sum')).toHaveLength(1);
     expect(calls.filter((c) => c === 'readlink')).toHaveLength(10); // one per link: a link target cannot be read otherwise
@@ -210,16 +210,11 @@ describe('writeFile', () => {
   });
 
   test('the exact mode whatever it is; a mode the shell can create directly costs no chmod and no mktemp (PATH shims)', async () => {
-    const shims = path.join(dir, 'wshims');
-    const log = path.join(dir, 'wshims.log');
-    fs.mkdirSync(shims);
-    for (const prog of ['mktemp', 'chmod', 'chown', 'mv', 'sync', 'cat']) {
-      fs.writeFileSync(path.join(shims, prog), `#!/bin/sh\necho ${prog} >> '${log}'\nexec /usr/bin/${prog} "$@"\n`, { mode: 0o755 });
-    }
-    const shimmed = createRemote({ ...conn, name: conn.name, exec: (cmd: string, o?: object) => conn.exec(`PATH='${shims}':"$PATH"; ${cmd}`, o) } as never, undefined, { shellProbes: true });
-    const calls = (): string[] => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
+    const shims = programShims(path.join(dir, 'wshims'), ['mktemp', 'chmod', 'chown', 'mv', 'sync', 'cat']);
+    const shimmed = shimmedRemote(shims.dir);
+    const calls = shims.calls;
     for (const mode of ['0644', '0640', '0600', '0666', '0755', '4755', '0444', '0000', '1777']) {
-      fs.rmSync(log, { force: true });
+      shims.reset();
       const f = path.join(dir, `mode-${mode}`);
       await shimmed.writeFile(f, `content ${mode}`, { mode });
       expect(`${mode}: ${(fs.statSync(f).mode & 0o7777).toString(8).padStart(4, '0')}`).toBe(`${mode}: ${mode}`);
