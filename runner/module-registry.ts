@@ -7,11 +7,10 @@
 import type { default as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { getModule, MODULES } from '../modules/index';
 import { AJV_OPTIONS, schemaHash } from './ajv-options';
+import { parseBoolean } from './booleans';
 import type { ModuleCatalog } from './loader/types';
 import type { TsplayModule } from './module-api';
 
-const TRUE_WORDS = new Set(['yes', 'true', 'on', 'y', '1']);
-const FALSE_WORDS = new Set(['no', 'false', 'off', 'n', '0']);
 
 export interface ArgProblem {
   path: string;
@@ -112,11 +111,9 @@ export class ModuleRegistry implements ModuleCatalog {
       }
       const t = props[k]?.type;
       const wantsBool = t === 'boolean' || (Array.isArray(t) && t.includes('boolean') && !t.includes('string'));
-      if (wantsBool && typeof v === 'string') {
-        const w = v.trim().toLowerCase();
-        if (TRUE_WORDS.has(w)) out[k] = true;
-        else if (FALSE_WORDS.has(w)) out[k] = false;
-      }
+      // anything else is left for ajv to reject as "must be of type boolean"
+      const b = wantsBool && typeof v === 'string' ? parseBoolean(v) : undefined;
+      if (b !== undefined) out[k] = b;
     }
     return out;
   }

@@ -23,6 +23,7 @@ import {
   UnreachableError,
   ValidationError,
   formatLocation,
+  type SourceLocation,
 } from '../errors';
 import type { BlockDef, IncludeDef, MetaDef, PlayDef, Playbook, RoleRef, TaskDef, TaskItem } from '../loader/types';
 import {
@@ -41,6 +42,7 @@ import { CheckOverlay } from './check-overlay';
 import { HostState } from './host-state';
 import type { RunOptions, Services } from './types';
 import { extendVars, hasTemplate, lazyVars, mergeLayers, type Vars } from './vars';
+import { BOOLEAN_SPELLINGS, parseBoolean } from '../booleans';
 
 const OMIT = '__omit_place_holder__tsplay';
 const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
@@ -98,7 +100,6 @@ interface PlayRun {
   allNames: string[];
   batchNames: string[];
   varsFiles: Map<string, Vars>;
-  anyErrorsFatal: boolean;
   /** set when the play must stop (any_errors_fatal, max_fail_percentage, end_play) */
   aborted: boolean;
   handlers: TaskDef[];
@@ -118,10 +119,6 @@ interface TaskOutcome {
   ignored?: boolean;
 }
 
-function truthyKeyword(v: unknown): boolean {
-  if (typeof v === 'string') return ['yes', 'true', 'on', '1', 'y'].includes(v.trim().toLowerCase());
-  return Boolean(v);
-}
 
 /** Task names rendered with play-level variables (see renderTaskName). */
 const renderedNames = new WeakMap<object, string>();
@@ -254,7 +251,6 @@ export class PlaybookExecutor {
         allNames: eligible,
         batchNames: batch,
         varsFiles: new Map(),
-        anyErrorsFatal: truthyKeyword(play.anyErrorsFatal),
         aborted: false,
         handlers: [...play.handlers],
       };
@@ -308,7 +304,7 @@ export class PlaybookExecutor {
   private async runBatch(run: PlayRun, pb: Playbook): Promise<void> {
     const scope = this.playScope(run.play);
     await this.loadVarsFiles(run, scope);
-    const gather = await this.s.templar.evaluate(run.play.gatherFacts, { ...run.play.vars, ...this.o.extraVars });
+    const gather = await this.keywordBool('gather_facts', run.play.gatherFacts, { ...run.play.vars, ...this.o.extraVars }, run.play.loc, true);
     if (gather) await this.gatherFacts(run, scope);
     const sections: TaskItem[][] = [run.play.preTasks, run.play.roleTasks, run.play.tasks, run.play.postTasks];
     const strategyFree = run.play.strategy === 'free';
@@ -499,7 +495,7 @@ export class PlaybookExecutor {
   private async becomeSpec(scope: Scope, task: TaskDef | undefined, vars: Vars, spec: ConnectionSpec): Promise<BecomeSpec | undefined> {
     const pick = <T>(t: T | undefined, s: T | undefined, v: unknown): T | undefined => (t !== undefined ? t : s !== undefined ? s : (v as T | undefined));
     const becomeRaw = pick(task?.become, scope.become, vars.ansible_become);
-    const become = becomeRaw === undefined ? false : hasTemplate(becomeRaw) ? await this.s.templar.evaluate(becomeRaw, vars) : truthyKeyword(becomeRaw);
+    const become = await this.keywordBool('become', becomeRaw as boolean | string | undefined, vars, task?.loc, false);
     if (!become) return undefined;
     const render = async (x: unknown) => (x === undefined ? undefined : String(await this.s.templar.renderValue(x, vars)));
     const user = (await render(pick(task?.becomeUser, scope.becomeUser, vars.ansible_become_user))) ?? 'root';
@@ -685,8 +681,8 @@ export class PlaybookExecutor {
         // a missing or invalid included file fails the hosts that include it, as a task would
         const out = this.errorOutcome(e);
         const ie = inc.ignoreErrors ?? scope.ignoreErrors;
-        const ignored = ie !== undefined && truthyKeyword(ie);
         for (const h of g.hosts) {
+          const ignored = await this.keywordBool('ignore_errors', ie, () => this.taskVars(run, h, scope, inc), inc.loc, false);
           if (!ignored) h.failed = true;
           this.recordResult(run, h, inc.name ?? `${inc.kind}: ${target}`, { ...out, ignored }, 0, { msg: String(out.result.msg) });
         }
@@ -760,7 +756,8 @@ export class PlaybookExecutor {
       line: task.loc.line,
       hosts: hosts.length,
     });
-    const runOnce = truthyKeyword(task.runOnce ?? scope.runOnce);
+    // run_once is decided once for the batch, with the first host's variables (as Ansible does)
+    const runOnce = hosts.length > 0 && (await this.keywordBool('run_once', task.runOnce ?? scope.runOnce, () => this.taskVars(run, hosts[0], scope, task), task.loc, false));
     const targets = runOnce ? hosts.slice(0, 1) : hosts;
     const limit = pLimit(Math.max(1, this.o.forks));
     const outcomes = await Promise.all(targets.map((h) => limit(() => this.runTaskOnHost(run, task, h, scope))));
@@ -771,7 +768,8 @@ export class PlaybookExecutor {
       }
     }
     const failedNow = targets.filter((h, i) => outcomes[i]?.status === 'failed' && !outcomes[i]?.ignored);
-    if (failedNow.length && (run.anyErrorsFatal || truthyKeyword(scope.anyErrorsFatal)) && !scope.inRescuable) {
+    const fatal = failedNow.length > 0 && (await this.keywordBool('any_errors_fatal', task.anyErrorsFatal ?? scope.anyErrorsFatal, () => this.taskVars(run, failedNow[0], scope, task), task.loc, false));
+    if (fatal && !scope.inRescuable) {
       for (const h of run.hosts) if (h.active) h.failed = true;
       run.aborted = true;
     }
@@ -829,7 +827,7 @@ export class PlaybookExecutor {
     let vars: Vars;
     const noLogOf = async (v: Vars) => {
       const raw = task.noLog ?? scope.noLog;
-      return raw === undefined ? false : hasTemplate(raw) ? this.s.templar.evaluate(raw, v) : truthyKeyword(raw);
+      return this.keywordBool('no_log', raw, v, task.loc, false);
     };
     let noLog = false;
     const skipped = (): TaskOutcome => {
@@ -941,12 +939,12 @@ export class PlaybookExecutor {
     if (out.status === 'failed') {
       const vars = () => this.taskVars(run, h, scope, task);
       const ie = task.ignoreErrors ?? scope.ignoreErrors;
-      const ignore = ie === undefined ? false : hasTemplate(ie) ? await this.s.templar.evaluate(ie, await vars()) : truthyKeyword(ie);
+      const ignore = await this.keywordBool('ignore_errors', ie, vars, task.loc, false);
       if (ignore) out.ignored = true;
       else h.failed = true;
     } else if (out.status === 'unreachable') {
       const iu = task.ignoreUnreachable ?? scope.ignoreUnreachable;
-      if (!truthyKeyword(iu)) h.unreachable = true;
+      if (!(await this.keywordBool('ignore_unreachable', iu, () => this.taskVars(run, h, scope, task), task.loc, false))) h.unreachable = true;
     }
     if (out.status === 'changed' && task.notify?.length) {
       for (const n of task.notify) {
@@ -960,7 +958,8 @@ export class PlaybookExecutor {
     const extra: Parameters<PlaybookExecutor['recordResult']>[5] = { msg: loopDone && out.status !== 'failed' ? undefined : msg, show };
     if (!noLog && diffs?.length && !loopDone) extra.diff = diffs;
     if (!noLog && changes?.length && !loopDone && (this.o.diff || this.o.verbosity > 0 || this.o.check) && extra.msg === undefined) {
-      extra.msg = `${this.effectiveCheck(task, scope) ? 'would: ' : ''}${changes.join('; ')}`;
+      const check = await this.keywordBool('check_mode', task.checkMode ?? scope.checkMode, () => this.taskVars(run, h, scope, task), task.loc, this.o.check);
+      extra.msg = `${check ? 'would: ' : ''}${changes.join('; ')}`;
     }
     if (task.delegateTo ?? scope.delegateTo) extra.delegated_to = String(out.result.__delegated_to ?? task.delegateTo ?? scope.delegateTo);
     delete out.result.__delegated_to;
@@ -968,10 +967,23 @@ export class PlaybookExecutor {
     return out;
   }
 
-  private effectiveCheck(task: TaskDef, scope: Scope): boolean {
-    const cm = task.checkMode ?? scope.checkMode;
-    if (cm === undefined) return this.o.check;
-    return truthyKeyword(cm);
+  /**
+   * A boolean keyword's value for one host. A template is rendered with the task's variables
+   * (per host, as Ansible's post_validate does) and read with the one boolean rule; an absent
+   * keyword or `omit` gives `dflt`. Anything else is an error at the task, never a silent false:
+   * a `check_mode: "{{ dry }}"` read as false would run the task for real.
+   */
+  private async keywordBool(keyword: string, raw: boolean | string | undefined, vars: Vars | (() => Promise<Vars>), loc: SourceLocation | undefined, dflt: boolean): Promise<boolean> {
+    if (raw === undefined) return dflt;
+    if (typeof raw === 'boolean') return raw;
+    const value = hasTemplate(raw) ? await this.s.templar.renderValue(raw, typeof vars === 'function' ? await vars() : vars, loc) : raw;
+    if (value === OMIT) return dflt;
+    const b = parseBoolean(value);
+    if (b === undefined) {
+      const shown = typeof value === 'string' ? `'${value}'` : value === null ? 'none' : JSON.stringify(value);
+      throw new TemplateError(`${keyword}: ${shown}${value !== raw ? ` (from '${raw}')` : ''} is not a boolean: write ${BOOLEAN_SPELLINGS}`, loc);
+    }
+    return b;
   }
 
   private async loopItems(task: TaskDef, vars: Vars): Promise<unknown[]> {
@@ -1071,9 +1083,8 @@ export class PlaybookExecutor {
     if (problems.length) {
       throw new ValidationError(`${mod.name}: ${problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}`, task.loc);
     }
-    const check = this.effectiveCheck(task, scope);
-    const diffRaw = task.diff ?? scope.diff;
-    const diff = diffRaw === undefined ? this.o.diff : truthyKeyword(diffRaw);
+    const check = await this.keywordBool('check_mode', task.checkMode ?? scope.checkMode, vars, task.loc, this.o.check);
+    const diff = await this.keywordBool('diff', task.diff ?? scope.diff, vars, task.loc, this.o.diff);
 
     // delegate_to: run on another host with this host's variables
     const delegateRaw = task.delegateTo ?? scope.delegateTo;

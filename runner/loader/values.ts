@@ -4,6 +4,7 @@
  * records the problem and returns undefined so loading goes on and finds the next one.
  */
 
+import { BOOLEAN_SPELLINGS, parseBoolean } from '../booleans';
 import { posOf, posOfKey, posOfValue, type Pos } from '../yaml';
 import type { Condition } from './types';
 import type { Session } from './session';
@@ -64,16 +65,12 @@ export class Values {
    */
   bool(obj: Obj, key: string): boolean | string | undefined {
     const v = obj[key];
-    if (typeof v === 'boolean') return v;
-    if (typeof v === 'string') {
-      const w = v.trim().toLowerCase();
-      if (['yes', 'true', 'on', 'y'].includes(w)) return true;
-      if (['no', 'false', 'off', 'n'].includes(w)) return false;
-      if (hasTemplate(v)) return v;
-    }
-    if (v === 1 || v === 0) return v === 1;
-    return this.bad(obj, key, `'${key}' must be a boolean (true/false/yes/no) or a template, got ${typeName(v)}`);
+    const b = parseBoolean(v);
+    if (b !== undefined) return b;
+    if (typeof v === 'string' && hasTemplate(v)) return v;
+    return this.bad(obj, key, `'${key}' must be a boolean (${BOOLEAN_SPELLINGS}) or a template, got ${typeof v === 'string' ? `'${v}'` : typeName(v)}`);
   }
+
 
   /** Tags as a list: `tags: a,b`, `tags: [a, b]` and numbers all become strings. */
   tags(obj: Obj, key: string): string[] | undefined {

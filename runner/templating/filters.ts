@@ -8,6 +8,7 @@
 import { createHash } from 'crypto';
 import { parse as parseYamlText, stringify as yamlStringify } from 'yaml';
 import { TemplateError } from '../errors';
+import { parseBoolean } from '../booleans';
 import { quote as shellQuote } from '../shell-quote';
 import { compareVersions, Kwargs, param, versionTest } from './predicates';
 import { pyRegex, pyReplacer } from './regex';
@@ -155,12 +156,9 @@ function toFloat(v: unknown, dflt: unknown): unknown {
   return dflt;
 }
 
-const BOOL_TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
+/** `bool`: the one boolean rule; anything that is not a boolean spelling is false (Ansible's to_bool). */
 function toBool(v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v === 1;
-  if (typeof v === 'string') return BOOL_TRUE.has(v.trim().toLowerCase());
-  return false;
+  return parseBoolean(v) ?? false;
 }
 
 /** Python str.split semantics (no separator: runs of whitespace, no empty items). */

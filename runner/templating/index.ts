@@ -54,7 +54,7 @@
  *   in module args and vars (`"{{ ports }}"` stays a list); text around it makes a string.
  * - In text, none prints as nothing, booleans as true/false, lists and dicts as JSON.
  * - A `when` string without {{ }} is an expression; with {{ }} it is rendered first; a rendered
- *   'true'/'yes'/'on'/'1' or 'false'/'no'/'off'/'0'/'' counts as that boolean.
+ *   boolean word (runner/booleans.ts) counts as that boolean, '' and none as false.
  * - Iterating a mapping gives its keys (`for k in d`), or pairs with two names (`for k, v in d`).
  *   Inside loops both `loop.index` (Jinja) and `forloop.index` (Liquid) work.
  * - `join` without a separator uses '' (Jinja), `map('x')` applies filter x if there is one,
@@ -62,6 +62,7 @@
  * - Expressions never run JavaScript, and only own properties of data are reachable.
  */
 
+import { parseBoolean } from '../booleans';
 import { SourceLocation, TemplateError } from '../errors';
 import { copyPos, posOfValue } from '../yaml';
 import { compileTemplate, type CompiledTemplate, renderLiquid } from './compile';
@@ -79,9 +80,8 @@ export interface TemplarOptions {
   strict?: boolean;
 }
 
-/** Text values a rendered condition may produce that mean a boolean (Ansible's reading). */
-const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
-const FALSE_WORDS = new Set(['false', 'no', 'off', '0', '', 'none', 'null']);
+/** Rendered condition text that is empty or none: false (the boolean words are parseBoolean's). */
+const EMPTY_WORDS = new Set(['', 'none', 'null']);
 
 export class Templar {
   readonly strict: boolean;
@@ -256,8 +256,9 @@ export class Templar {
   /** A rendered condition: boolean words, else the text is an expression (Ansible's reading). */
   private textCondition(text: string, vars: Vars): boolean {
     const t = text.trim().toLowerCase();
-    if (TRUE_WORDS.has(t)) return true;
-    if (FALSE_WORDS.has(t)) return false;
+    const b = parseBoolean(t);
+    if (b !== undefined) return b;
+    if (EMPTY_WORDS.has(t)) return false;
     return truthy(evaluateValue(parseExpression(text.trim()), this.scope(vars)));
   }
 

@@ -5,6 +5,7 @@
  */
 
 import { TemplateError } from '../errors';
+import { parseBoolean } from '../booleans';
 import { pyRegex } from './regex';
 import { compareValues, deepEqual, isMapping, mappingGet, mappingKeys, truthy, typeName, Undefined } from './values';
 
@@ -117,7 +118,6 @@ function contains(container: unknown, item: unknown): boolean {
 }
 export { contains as containsValue };
 
-const BOOL_TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
 
 const t = (fn: TestDef['fn'], acceptsUndefined = false): TestDef => ({ fn, acceptsUndefined });
 const cmp = (f: (c: number) => boolean): TestDef => t((x, a, k) => f(compareValues(x, param(a, k, 0, 'other'))));
@@ -154,12 +154,11 @@ export const TESTS: Record<string, TestDef> = Object.assign(Object.create(null) 
   in: t((x, a, k) => contains(param(a, k, 0, 'seq'), x)),
   contains: t((x, a, k) => contains(x, param(a, k, 0, 'item'))),
   truthy: t((x, a, k) => {
-    if (truthy(param(a, k, 0, 'convert_bool')) && typeof x === 'string') return BOOL_TRUE.has(x.trim().toLowerCase());
-    return truthy(x);
+    // convert_bool: a boolean spelling counts as that boolean, anything else by Python truthiness
+    return (truthy(param(a, k, 0, 'convert_bool')) ? parseBoolean(x) : undefined) ?? truthy(x);
   }),
   falsy: t((x, a, k) => {
-    if (truthy(param(a, k, 0, 'convert_bool')) && typeof x === 'string') return !BOOL_TRUE.has(x.trim().toLowerCase());
-    return !truthy(x);
+    return !((truthy(param(a, k, 0, 'convert_bool')) ? parseBoolean(x) : undefined) ?? truthy(x));
   }),
   true: t((x) => x === true),
   false: t((x) => x === false),

@@ -92,7 +92,7 @@ describe('plays', () => {
       "ROOT/site.yml:12:24: 'max_fail_percentage' must be a number from 0 to 100, got number 120",
       "ROOT/site.yml:13:11: 'bad-name' is not a valid variable name",
       "ROOT/site.yml:14:9: 'tags' must be a string (\"a,b\") or a list of strings, got a mapping",
-      "ROOT/site.yml:15:11: 'become' must be a boolean (true/false/yes/no) or a template, got the string 'maybe'",
+      "ROOT/site.yml:15:11: 'become' must be a boolean (true/false, yes/no, on/off or 1/0) or a template, got 'maybe'",
       "ROOT/site.yml:16:10: 'tasks' must be a list of tasks, got a mapping",
       "ROOT/site.yml:17:10: 'hosts' must be a host pattern (e.g. 'all', 'db', 'web:&prod') or a list of them, got the string ''",
       "ROOT/site.yml:18:3: unknown play keyword 'copy'",
