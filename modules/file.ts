@@ -34,7 +34,7 @@
  */
 
 import * as path from 'path';
-import { defineModule, ModuleFailure, raw, sh, type Change, type FileStat, type ModuleContext, type Probe } from '../runner/module-api';
+import { defineModule, ModuleFailure, pathArg, raw, sh, type Change, type FileStat, type ModuleContext, type Probe } from '../runner/module-api';
 import { attrChange, attrCommand, attrDrift, ATTR_SCHEMA, hasDrift, idArg, mkdirChange, modeArg, resolveMode, type Attrs, type Drift } from './lib/attrs';
 
 type State = 'file' | 'directory' | 'absent' | 'touch' | 'link' | 'hard';
@@ -89,6 +89,8 @@ const LIST_MAX = 50;
  * listed and decided here). ONE command then fixes them with find -exec ... +.
  */
 async function planRecurse(ctx: ModuleContext<Probe>, root: string, attrs: Attrs): Promise<Change | null> {
+  // find takes a first word starting with "-" as its expression, `--` or not ("-delete" would delete)
+  const start = pathArg(root);
   const octal = attrs.mode !== undefined && /^[0-7]{4}$/.test(attrs.mode);
   const idFilter: string[] = [];
   if (attrs.owner !== undefined) idFilter.push(sh`! -user ${attrs.owner}`);
@@ -97,7 +99,7 @@ async function planRecurse(ctx: ModuleContext<Probe>, root: string, attrs: Attrs
   if (attrs.mode !== undefined) tests.push(octal ? sh`${LP} ! -type l ! -perm ${attrs.mode} ${RP}` : '! -type l');
   if (tests.length === 0) return null;
   // names go last, tab-separated: a user or group name could contain a space
-  const q = sh`find ${root} ${LP} ${raw(tests.join(' -o '))} ${RP} -printf ${'%y %m %U %G\\t%u\\t%g\\t%p\\0'}`;
+  const q = sh`find ${start} ${LP} ${raw(tests.join(' -o '))} ${RP} -printf ${'%y %m %U %G\\t%u\\t%g\\t%p\\0'}`;
   const r = await ctx.remote.query(q);
   if (r.rc !== 0) {
     throw new ModuleFailure(`cannot inspect ${root}: ${r.stderr.trim() || `find failed with rc=${r.rc}`}`, { rc: r.rc, stderr: r.stderr });
@@ -148,14 +150,14 @@ async function planRecurse(ctx: ModuleContext<Probe>, root: string, attrs: Attrs
         : attrs.group === undefined
           ? sh`-exec chown -h -- ${attrs.owner} {} +`
           : sh`-exec chown -h -- ${attrs.owner}:${attrs.group} {} +`;
-    parts.push(sh`find ${root} ${LP} ${raw(idFilter.join(' -o '))} ${RP} ${raw(exec)}`);
+    parts.push(sh`find ${start} ${LP} ${raw(idFilter.join(' -o '))} ${RP} ${raw(exec)}`);
     summary.push(`chown ${nOwn} entr${nOwn === 1 ? 'y' : 'ies'} under ${root}`);
   }
   if (nMode) {
     parts.push(
       octal
-        ? sh`find ${root} ! -type l ! -perm ${attrs.mode!} -exec chmod -- ${'0' + attrs.mode!} {} +`
-        : sh`find ${root} ! -type l -exec chmod -- ${attrs.mode!} {} +`,
+        ? sh`find ${start} ! -type l ! -perm ${attrs.mode!} -exec chmod -- ${'0' + attrs.mode!} {} +`
+        : sh`find ${start} ! -type l -exec chmod -- ${attrs.mode!} {} +`,
     );
     summary.push(`chmod ${nMode} entr${nMode === 1 ? 'y' : 'ies'} under ${root}`);
   }
@@ -335,7 +337,7 @@ export default defineModule<FileArgs>({
         if (!srcSt?.exists) throw new ModuleFailure(`src file ${src} does not exist`, { path: target, src });
         if (st.exists) {
           if (st.type === 'directory') throw new ModuleFailure(`${target} is a directory; refusing to replace it with a link`, { path: target });
-          const same = await ctx.remote.query(sh`test ${target} -ef ${src}`);
+          const same = await ctx.remote.query(sh`test ${pathArg(target)} -ef ${pathArg(src)}`);
           if (same.rc === 0) {
             const c = attrChange(target, st, attrs);
             return { changes: c ? [c] : [], result };

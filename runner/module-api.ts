@@ -11,9 +11,10 @@
  */
 
 import { ModuleFailure } from './errors';
-import { quote, raw, sh } from './shell-quote';
+import { pathArg, quote, raw, sh } from './shell-quote';
 
-export { ModuleFailure, quote, raw, sh };
+export { ModuleFailure, pathArg, quote, raw, sh };
+export { ACCOUNT_ID_PATTERN, ACCOUNT_NAME_MAX, ACCOUNT_NAME_PATTERN, accountNameProblem } from './names';
 
 export interface ExecResult {
   rc: number;

@@ -3,10 +3,14 @@
  * built with `quote()` or the `sh` tag; never by concatenating a value into a command string.
  */
 
+import { TsplayError } from './errors';
+
 /** Single-quote a value for POSIX sh: safe for spaces, quotes, $(), backticks, newlines. */
 export function quote(value: string | number | boolean): string {
   const s = String(value);
-  if (s.includes('\0')) throw new Error('a NUL byte cannot be passed through a shell command');
+  // a value from a template or a module result can hold one (b64decode): a clear task failure,
+  // not an internal error with a stack trace
+  if (s.includes('\0')) throw new TsplayError('a value contains a NUL byte (\\0), which cannot be passed through a shell command');
   if (s !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -41,4 +45,15 @@ export function sh(strings: TemplateStringsArray, ...values: ShellArg[]): string
   let out = strings[0];
   for (let i = 0; i < values.length; i++) out += quoteArg(values[i]) + strings[i + 1];
   return out;
+}
+
+/**
+ * A path as an operand of a program that cannot be told where its options end, such as `find`
+ * (which reads any first word starting with `-`, or `(`, `!`, `)`, `,`, as its expression, even
+ * after `--`) or `test`. A relative path gets `./` in front, so no path can be read as an option
+ * or an operator; it names the same file. Still quote the result (`sh` does).
+ */
+export function pathArg(p: string): string {
+  if (p === '') throw new Error('an empty path names no file');
+  return p.startsWith('/') || p.startsWith('./') ? p : `./${p}`;
 }
