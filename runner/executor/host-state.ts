@@ -11,6 +11,8 @@ export class HostState {
   /** set_fact / register / include_vars: above play vars, below extra vars */
   runtime: Record<string, unknown> = {};
   failed = false;
+  /** bumped by meta: clear_host_errors, so an enclosing `always` knows not to re-fail the host */
+  errorsCleared = 0;
   unreachable = false;
   /** meta: end_host */
   ended = false;

@@ -13,6 +13,8 @@ import path from 'path';
 import pLimit from 'p-limit';
 import { ConnectionPool } from '../connection/pool';
 import { createRemote, probeOnly } from '../connection/remote';
+import { becomeKey } from '../connection/session-pool';
+import { checkBecomeUser } from '../names';
 import type { BecomeSpec, Connection, ConnectionSpec, HostKeyPolicy } from '../connection/types';
 import {
   EXIT,
@@ -100,6 +102,8 @@ interface PlayRun {
   allNames: string[];
   batchNames: string[];
   varsFiles: Map<string, Vars>;
+  /** the play stopped because hosts failed (not end_play): enclosing `always` sections still run */
+  failedAbort?: boolean;
   /** set when the play must stop (any_errors_fatal, max_fail_percentage, end_play) */
   aborted: boolean;
   handlers: TaskDef[];
@@ -205,8 +209,10 @@ export class PlaybookExecutor {
     for (const [n, h] of this.hosts) if (h.targeted) counters[n] = h.counters;
     let exitCode: number = EXIT.OK;
     const states = [...this.hosts.values()].filter((h) => h.targeted);
-    if (states.some((h) => h.counters.unreachable > 0)) exitCode = EXIT.UNREACHABLE;
-    else if (states.some((h) => h.failed || h.counters.failed > 0)) exitCode = EXIT.HOST_FAILED;
+    // from the hosts' final state, as Ansible does: a result ignored by ignore_unreachable, or a
+    // failure cleared by meta: clear_host_errors, is counted in the recap but does not fail the run
+    if (states.some((h) => h.unreachable)) exitCode = EXIT.UNREACHABLE;
+    else if (states.some((h) => h.failed)) exitCode = EXIT.HOST_FAILED;
     if (this.interrupted) exitCode = EXIT.INTERRUPTED;
     const durationMs = Date.now() - t0;
     this.s.emit({ type: 'recap', hosts: counters, duration_ms: durationMs, exit_code: fatal ? EXIT.ERROR : exitCode, interrupted: this.interrupted });
@@ -424,8 +430,9 @@ export class PlaybookExecutor {
       groups: this.s.inventory.groupsDict(),
       hostvars: this.hostvarsProxy(),
       play_hosts: run.hosts.filter((x) => x.active).map((x) => x.name),
-      ansible_play_hosts: run.hosts.filter((x) => x.active).map((x) => x.name),
-      ansible_play_batch: run.batchNames,
+      // as Ansible: failed and unreachable hosts leave both; play_hosts spans every batch
+      ansible_play_hosts: run.allNames.filter((n) => this.host(n).active),
+      ansible_play_batch: run.hosts.filter((x) => x.active).map((x) => x.name),
       ansible_play_hosts_all: run.allNames,
       ansible_check_mode: this.o.check,
       ansible_diff_mode: this.o.diff,
@@ -480,7 +487,7 @@ export class PlaybookExecutor {
       name,
       type,
       address: str(['ansible_host', 'tsplay_host']) ?? name,
-      port: parseInt(str(['ansible_port', 'ansible_ssh_port', 'tsplay_port']) ?? '22', 10),
+      ...(await import('../inventory/connection-vars')).sshSettings(name, vars, this.o),
       user: str(['ansible_user', 'ansible_ssh_user', 'tsplay_user']) ?? (type === 'local' ? undefined : os.userInfo().username),
       privateKeyFile: expand(str(['ansible_ssh_private_key_file', 'ansible_private_key_file', 'tsplay_private_key_file'])),
       password,
@@ -498,7 +505,7 @@ export class PlaybookExecutor {
     const become = await this.keywordBool('become', becomeRaw as boolean | string | undefined, vars, task?.loc, false);
     if (!become) return undefined;
     const render = async (x: unknown) => (x === undefined ? undefined : String(await this.s.templar.renderValue(x, vars)));
-    const user = (await render(pick(task?.becomeUser, scope.becomeUser, vars.ansible_become_user))) ?? 'root';
+    const user = checkBecomeUser((await render(pick(task?.becomeUser, scope.becomeUser, vars.ansible_become_user))) ?? 'root', task?.loc);
     const method = (await render(pick(task?.becomeMethod, scope.becomeMethod, vars.ansible_become_method))) ?? 'sudo';
     if (method !== 'sudo' && method !== 'su') throw new TsplayError(`become_method '${method}' is not supported (sudo or su)`);
     const flags = await render(pick(task?.becomeFlags, scope.becomeFlags, vars.ansible_become_flags));
@@ -514,7 +521,7 @@ export class PlaybookExecutor {
   private async remoteFor(hostName: string, vars: Vars, scope: Scope, task: TaskDef | undefined): Promise<Remote> {
     const spec = await this.connectionSpec(hostName, vars);
     const become = await this.becomeSpec(scope, task, vars, spec);
-    const key = `${hostName}\0${become ? `${become.method}:${become.user}` : ''}`;
+    const key = `${hostName}\0${becomeKey(become)}`;
     let p = this.remotes.get(key);
     if (!p) {
       p = (async () => {
@@ -635,10 +642,15 @@ export class PlaybookExecutor {
     if (block.always.length) {
       // always runs on every host that entered the block and is still reachable
       const alwaysHosts = hosts.filter((h) => !h.unreachable && !h.ended);
-      const stillFailed = alwaysHosts.filter((h) => h.failed);
-      for (const h of stillFailed) h.failed = false;
+      const stillFailed = alwaysHosts.filter((h) => h.failed).map((h) => ({ h, cleared: h.errorsCleared }));
+      for (const { h } of stillFailed) h.failed = false;
+      // a play stopped by a failure (any_errors_fatal, max_fail_percentage) still runs `always`,
+      // as Ansible does; one stopped by end_play does not
+      const aborted = run.aborted;
+      if (run.failedAbort) run.aborted = false;
       await this.runItems(run, block.always, alwaysHosts, { ...inner, inRescuable: scope.inRescuable });
-      for (const h of stillFailed) h.failed = true;
+      run.aborted ||= aborted;
+      for (const { h, cleared } of stillFailed) if (h.errorsCleared === cleared) h.failed = true;
     }
   }
 
@@ -695,20 +707,25 @@ export class PlaybookExecutor {
 
   private async runMeta(run: PlayRun, meta: MetaDef, hosts: HostState[], scope: Scope): Promise<void> {
     switch (meta.action) {
-      case 'flush_handlers':
-        await this.flushHandlers(run, scope);
+      case 'flush_handlers': {
+        // a `when` decides per host whether its notifications are flushed here
+        const flush = new Set<HostState>();
+        for (const h of hosts) if (await this.metaApplies(run, meta, h, scope)) flush.add(h);
+        if (flush.size) await this.flushHandlers(run, scope, flush);
         break;
+      }
       case 'end_play':
         run.aborted = true;
         break;
       case 'end_host':
-        for (const h of hosts) {
-          const vars = await this.taskVars(run, h, scope, meta);
-          if (meta.when === undefined || (await this.s.templar.evaluate(meta.when, vars, meta.loc))) h.ended = true;
-        }
+        for (const h of hosts) if (await this.metaApplies(run, meta, h, scope)) h.ended = true;
         break;
       case 'clear_host_errors':
-        for (const h of run.hosts) if (!h.unreachable) h.failed = false;
+        for (const h of run.hosts) {
+          if (h.unreachable) continue;
+          h.failed = false;
+          h.errorsCleared++;
+        }
         break;
       default:
         break;
@@ -717,15 +734,35 @@ export class PlaybookExecutor {
 
   // ---------------------------------------------------------------- handlers
 
-  private async flushHandlers(run: PlayRun, scope: Scope): Promise<void> {
+  /**
+   * Every handler a host was notified for runs once, in definition order: all the handlers that
+   * `listen` to one topic, not just the first. A notification is consumed after the whole flush
+   * (consuming it when the first listener ran hid it from the others). Handler names are
+   * templated with the play's shared variables, as Ansible does, so `name: "{{ h }}"` matches
+   * a `notify: "{{ h }}"`.
+   */
+  private async metaApplies(run: PlayRun, meta: MetaDef, h: HostState, scope: Scope): Promise<boolean> {
+    if (meta.when === undefined) return true;
+    return this.s.templar.evaluate(meta.when, await this.taskVars(run, h, scope, meta), meta.loc);
+  }
+
+  private async flushHandlers(run: PlayRun, scope: Scope, only?: Set<HostState>): Promise<void> {
+    const consumed = new Map<HostState, Set<string>>();
     for (const handler of run.handlers) {
-      const names = new Set<string>([...(handler.name ? [handler.name] : []), ...(handler.listen ?? [])]);
-      if (handler.role && handler.name) names.add(`${handler.role.name} : ${handler.name}`);
-      const hosts = run.hosts.filter((h) => h.active && [...names].some((n) => h.notified.has(n)));
+      await this.renderTaskName(run, handler, scope);
+      const name = renderedNames.get(handler) ?? handler.name;
+      const names = new Set<string>([...(name ? [name] : []), ...(handler.listen ?? [])]);
+      if (handler.role && name) names.add(`${handler.role.name} : ${name}`);
+      const hosts = run.hosts.filter((h) => h.active && (!only || only.has(h)) && [...names].some((n) => h.notified.has(n)));
       if (!hosts.length) continue;
       await this.runTaskOnHosts(run, handler, hosts, this.childScope({ ...scope, role: handler.role }, handler), true);
-      for (const h of hosts) for (const n of names) h.notified.delete(n);
+      for (const h of hosts) {
+        const set = consumed.get(h) ?? new Set<string>();
+        for (const n of names) if (h.notified.has(n)) set.add(n);
+        consumed.set(h, set);
+      }
     }
+    for (const [h, names] of consumed) for (const n of names) h.notified.delete(n);
   }
 
   // ---------------------------------------------------------------- tasks
@@ -771,14 +808,14 @@ export class PlaybookExecutor {
     const fatal = failedNow.length > 0 && (await this.keywordBool('any_errors_fatal', task.anyErrorsFatal ?? scope.anyErrorsFatal, () => this.taskVars(run, failedNow[0], scope, task), task.loc, false));
     if (fatal && !scope.inRescuable) {
       for (const h of run.hosts) if (h.active) h.failed = true;
-      run.aborted = true;
+      run.aborted = run.failedAbort = true;
     }
     const mfp = run.play.maxFailPercentage;
     if (mfp !== undefined) {
       const failed = run.hosts.filter((h) => h.failed || h.unreachable).length;
       if ((failed * 100) / run.hosts.length > mfp) {
         this.s.emit({ type: 'warning', message: `max_fail_percentage ${mfp}% exceeded (${failed}/${run.hosts.length} hosts failed): stopping the play` });
-        run.aborted = true;
+        run.aborted = run.failedAbort = true;
       }
     }
   }
@@ -935,7 +972,9 @@ export class PlaybookExecutor {
       delete r.__diff;
       delete r.__changes;
     }
-    if (task.register && out.status !== 'unreachable') h.runtime[task.register] = out.result;
+    // an unreachable result is registered too: with ignore_unreachable the play goes on and
+    // can test it (`r is unreachable`); without, the host leaves the play anyway
+    if (task.register) h.runtime[task.register] = out.result;
     if (out.status === 'failed') {
       const vars = () => this.taskVars(run, h, scope, task);
       const ie = task.ignoreErrors ?? scope.ignoreErrors;
@@ -1030,20 +1069,39 @@ export class PlaybookExecutor {
       if (out.status === 'unreachable') return out;
       // changed_when / failed_when see the result as `register` would
       const rv: Vars = extendVars(this.s.templar, vars, task.register ? { ...out.result, [task.register]: out.result } : out.result);
+      // a condition that cannot be evaluated fails the task but keeps the module's result
+      // (stdout, rc...), with the error under <keyword>_result, as Ansible does
+      const condition = async (keyword: string, c: unknown): Promise<boolean | undefined> => {
+        try {
+          return await this.s.templar.evaluate(c, rv, task.loc);
+        } catch (e) {
+          if (e instanceof InterruptedError) throw e;
+          out.status = 'failed';
+          out.result.failed = true;
+          out.result[`${keyword}_result`] = out.result.msg = e instanceof Error ? e.message : String(e);
+          return undefined;
+        }
+      };
       if (task.changedWhen !== undefined && out.status !== 'failed') {
-        const ch = await this.s.templar.evaluate(task.changedWhen, rv, task.loc);
-        out.result.changed = ch;
-        out.status = ch ? 'changed' : 'ok';
+        const ch = await condition('changed_when', task.changedWhen);
+        if (ch !== undefined) {
+          out.result.changed = ch;
+          out.status = ch ? 'changed' : 'ok';
+        }
       }
       if (task.failedWhen !== undefined && !(out.status === 'failed' && out.result.__hardFail)) {
-        const fw = await this.s.templar.evaluate(task.failedWhen, rv, task.loc);
-        out.result.failed = fw;
-        if (fw) {
-          out.status = 'failed';
-          if (!out.result.msg) out.result.msg = 'failed_when condition was true';
-        } else if (out.status === 'failed') out.status = out.result.changed ? 'changed' : 'ok';
+        const fw = await condition('failed_when', task.failedWhen);
+        if (fw !== undefined) {
+          out.result.failed = out.result.failed_when_result = fw;
+          if (fw) {
+            out.status = 'failed';
+            if (!out.result.msg) out.result.msg = 'failed_when condition was true';
+          } else if (out.status === 'failed') out.status = out.result.changed ? 'changed' : 'ok';
+        }
       }
       delete out.result.__hardFail;
+      // every result of a task that ran says whether it failed (`'failed' in r` holds in Ansible)
+      if (out.result.failed === undefined) out.result.failed = out.status === 'failed';
       if (!hasUntil) return out;
       const uv: Vars = extendVars(this.s.templar, vars, task.register ? { ...out.result, [task.register]: out.result } : out.result);
       let done = false;
@@ -1059,7 +1117,8 @@ export class PlaybookExecutor {
       }
       attempt++;
       if (attempt > retries) {
-        out.result.attempts = attempt;
+        // Ansible makes retries + 1 attempts and reports `attempts: retries` once they are spent
+        out.result.attempts = retries;
         out.status = 'failed';
         out.result.failed = true;
         if (!out.result.msg || typeof out.result.msg !== 'string') out.result.msg = 'Retries exhausted';

@@ -1,0 +1,214 @@
+/**
+ * The same playbook means the same thing (issue 11): the executor's handling of handlers,
+ * results, retries, blocks and exit codes, each checked against what ansible-core 2.14 does
+ * (the repro of ../shared/conformance/repro/ named on each test). Local connection; the
+ * assertions are on files and json events.
+ */
+import path from 'path';
+import { makeProject, recap, results, runTsplay } from '../helpers/run-tsplay';
+
+jest.setTimeout(120_000);
+
+function run(files: Record<string, string>, extra: string[] = []) {
+  const dir = makeProject({ 'hosts.ini': 'h1 ansible_connection=local\n', ...files });
+  return runTsplay(['run', path.join(dir, 'pb.yml'), '-i', path.join(dir, 'hosts.ini'), '--format', 'json', ...extra], { cwd: dir });
+}
+
+/** The debug messages of a run, in order (one host). */
+function msgs(r: ReturnType<typeof run>, host = 'h1'): unknown[] {
+  return results(r)
+    .filter((e) => e.host === host && e.show)
+    .map((e) => e.result?.msg);
+}
+
+describe('handlers', () => {
+  test('every handler listening to a topic runs, in definition order (d11)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - command: echo
+      notify: topic
+  post_tasks:
+    - debug: msg="{{ a | default('NO') }} {{ b | default('NO') }} {{ order | default([]) | join(',') }}"
+  handlers:
+    - name: named
+      set_fact: { a: ran, order: "{{ (order | default([])) + ['named'] }}" }
+      listen: topic
+    - set_fact: { b: ran, order: "{{ (order | default([])) + ['unnamed'] }}" }
+      listen: topic
+`,
+    });
+    expect(r.code).toBe(0);
+    expect(msgs(r)).toEqual(['ran ran named,unnamed']);
+  });
+
+  test('a handler with a templated name runs when notified by the same template (d12)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  vars: { hname: restart-it }
+  handlers:
+    - name: "{{ hname }}"
+      set_fact: { ran: "yes" }
+  tasks:
+    - command: echo
+      notify: "{{ hname }}"
+    - meta: flush_handlers
+    - debug: msg="{{ ran | default('NO') }}"
+`,
+    });
+    expect(msgs(r)).toEqual(['yes']);
+  });
+
+  test('meta: flush_handlers with a false when does not flush (d26)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - command: echo
+      notify: h
+    - meta: flush_handlers
+      when: false
+    - fail: { msg: stop }
+  handlers:
+    - name: h
+      debug: { msg: handler ran }
+`,
+    });
+    expect(r.code).toBe(2);
+    expect(msgs(r)).toEqual([]);
+  });
+});
+
+describe('results', () => {
+  test("a successful task's registered result has failed: false; failed_when adds failed_when_result (d05)", () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - shell: exit 0
+      register: a
+    - shell: exit 0
+      failed_when: false
+      register: b
+    - debug: msg="{{ a.failed }} {{ 'failed_when_result' in b }} {{ b.failed_when_result }}"
+`,
+    });
+    expect(msgs(r)).toEqual(['false true false']);
+  });
+
+  test("a changed_when that errors fails the task and keeps the command's fields (d18)", () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - command: echo foo
+      changed_when: nosuchvar
+      register: r
+      ignore_errors: true
+    - debug: msg="{{ r is failed }} {{ r.stdout }} {{ r.changed_when_result is defined }}"
+`,
+    });
+    expect(r.code).toBe(0);
+    expect(msgs(r)).toEqual(['true foo true']);
+  });
+
+  test('until with retries: 3 that never holds reports attempts: 3 after 4 runs (d30)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - shell: echo x >> {{ playbook_dir }}/runs
+      register: u
+      failed_when: true
+      until: u is successful
+      retries: 3
+      delay: 0
+      ignore_errors: true
+    - shell: wc -l < {{ playbook_dir }}/runs
+      register: n
+    - debug: msg="{{ u.attempts }} {{ n.stdout | trim }}"
+`,
+    });
+    expect(msgs(r)).toEqual(['3 4']);
+  });
+});
+
+describe('blocks and failures', () => {
+  const TWO = 'h1 ansible_connection=local\nh2 ansible_connection=local\n';
+
+  test('a host that failed leaves ansible_play_batch and ansible_play_hosts (d09)', () => {
+    const r = run({
+      'hosts.ini': TWO,
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - fail:
+          when: inventory_hostname == 'h1'
+      rescue:
+        - fail:
+          when: inventory_hostname == 'h1'
+    - debug: msg="{{ ansible_play_hosts | join(',') }} {{ ansible_play_batch | join(',') }}"
+`,
+    });
+    expect(r.code).toBe(2);
+    expect(msgs(r, 'h2')).toEqual(['h2 h2']);
+  });
+
+  test('meta: clear_host_errors in always brings the host back; the run exits 0 (d08)', () => {
+    const r = run({
+      'hosts.ini': TWO,
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - fail:
+          when: inventory_hostname == 'h1'
+      always:
+        - meta: clear_host_errors
+    - debug: msg=after
+`,
+    });
+    expect(r.code).toBe(0);
+    expect(msgs(r, 'h1')).toEqual(['after']);
+    expect(recap(r).hosts.h1.failed).toBe(1);
+  });
+
+  test('with any_errors_fatal, always still runs after block and rescue failed (d04)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  any_errors_fatal: true
+  tasks:
+    - block:
+        - command: /bin/false
+      rescue:
+        - command: /bin/false
+      always:
+        - debug: msg=always
+    - debug: msg=never
+`,
+    });
+    expect(r.code).toBe(2);
+    expect(msgs(r)).toEqual(['always']);
+  });
+
+  test('ignore_unreachable registers the result and the run exits 0 (d29)', () => {
+    const r = run({
+      'hosts.ini': 'h1 ansible_connection=local\nghost ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh\n',
+      'pb.yml': `- hosts: h1
+  gather_facts: false
+  tasks:
+    - ping:
+      delegate_to: ghost
+      ignore_unreachable: true
+      register: u
+    - debug: msg="{{ u is unreachable }}"
+`,
+    }, ['--timeout', '2']);
+    expect(msgs(r)).toEqual(['true']);
+    expect(r.code).toBe(0);
+  });
+});
