@@ -35,6 +35,10 @@ export interface ConnectionSpec {
   knownHostsFile: string;
   /** connect timeout */
   timeoutMs: number;
+  /** ms of silence between keepalives (0: none); default 15 s */
+  keepaliveIntervalMs?: number;
+  /** unanswered keepalives in a row after which the host is unreachable; default 3 */
+  keepaliveCountMax?: number;
   /** jump host (ProxyJump): user@host:port */
   jump?: { address: string; port: number; user?: string };
 }

@@ -5,6 +5,7 @@
  */
 
 import { InventoryError, SourceLocation } from '../errors';
+import { checkInventoryVar } from './connection-vars';
 import { closest } from './suggest';
 
 export interface GroupData {
@@ -68,6 +69,7 @@ export class InventoryData {
 
   /** Create the host if needed and list it in `group`; a port sets ansible_port. */
   addHost(name: string, file: string, group?: string, loc?: SourceLocation, port?: number): HostData {
+    if (port !== undefined) checkInventoryVar('ansible_port', port, loc);
     let h = this.hosts.get(name);
     if (!h) {
       h = { name, index: this.hosts.size, vars: {}, groups: [], file, loc };
@@ -122,6 +124,7 @@ export class InventoryData {
   }
 
   setGroupVar(group: string, key: string, value: unknown, loc?: SourceLocation): void {
+    checkInventoryVar(key, value, loc);
     const g = this.addGroup(group, loc, false);
     if (key === PRIORITY_VAR) {
       // like Ansible: the priority is a property of the group, not a variable hosts see
@@ -135,9 +138,10 @@ export class InventoryData {
     g.vars[key] = value;
   }
 
-  setHostVar(host: string, key: string, value: unknown): void {
+  setHostVar(host: string, key: string, value: unknown, loc?: SourceLocation): void {
     const h = this.hosts.get(host);
     if (!h) throw new Error(`internal: setHostVar on unknown host ${host}`);
+    checkInventoryVar(key, value, loc);
     h.vars[key] = value;
   }
 

@@ -132,6 +132,7 @@ export function parseIni(text: string, file: string, data: InventoryData): void 
         throw new InventoryError("'---' is not a host: this looks like a YAML file", at(entry.column), 'name YAML inventories *.yml or *.yaml');
       }
       const vars: Record<string, unknown> = {};
+      const varLocs: Record<string, SourceLocation> = {};
       for (const t of assignments) {
         const eq = t.text.indexOf('=');
         if (eq <= 0) {
@@ -141,11 +142,12 @@ export function parseIni(text: string, file: string, data: InventoryData): void 
         const key = t.text.slice(0, eq);
         if (key in vars) throw new InventoryError(`variable '${key}' is set twice on this line`, at(t.column));
         vars[key] = parseIniValue(t.text.slice(eq + 1));
+        varLocs[key] = at(t.column);
       }
       const { hosts, port } = expandHostEntry(entry.text, at(entry.column));
       for (const h of hosts) {
         data.addHost(h, file, group, at(entry.column), port);
-        for (const [k, v] of Object.entries(vars)) data.setHostVar(h, k, v);
+        for (const [k, v] of Object.entries(vars)) data.setHostVar(h, k, v, varLocs[k]);
       }
     } else if (state === 'vars') {
       const eq = line.indexOf('=');

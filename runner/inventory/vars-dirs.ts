@@ -13,7 +13,8 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { InventoryError } from '../errors';
-import { loadYamlFile, posOf, YamlOptions } from '../yaml';
+import { loadYamlFile, posOf, posOfKey, YamlOptions } from '../yaml';
+import { checkInventoryVar } from './connection-vars';
 
 export interface VarsSet {
   vars: Record<string, unknown>;
@@ -63,6 +64,7 @@ async function loadVarsFile(file: string, opts: YamlOptions): Promise<Record<str
     throw new InventoryError(`a variables file must be a mapping of variable names to values, got ${Array.isArray(doc) ? 'a list' : typeof doc}`,
       posOf(doc) ?? { file, line: 1, column: 1 });
   }
+  for (const [k, v] of Object.entries(doc)) checkInventoryVar(k, v, posOfKey(doc, k) ?? { file });
   return doc as Record<string, unknown>;
 }
 

@@ -110,7 +110,7 @@ function parseGroup(name: string, body: unknown, container: Obj, file: string, d
         const { hosts: names, port } = expandHostEntry(entry, hostLoc);
         for (const h of names) {
           data.addHost(h, file, name, hostLoc, port);
-          for (const [k, v] of Object.entries(hostVars ?? {})) data.setHostVar(h, k, v);
+          for (const [k, v] of Object.entries(hostVars ?? {})) data.setHostVar(h, k, v, posOfKey(hostVars, k) ?? hostLoc);
         }
       }
     }
@@ -161,6 +161,6 @@ function parseListFormat(doc: Obj, file: string, data: InventoryData): void {
     if (vars === null) continue;
     if (!isObj(vars)) throw new InventoryError(`_meta.hostvars of '${h}' must be a mapping, got ${kind(vars)}`, posOfKey(hostvars, h) ?? { file });
     data.addHost(h, file, undefined, posOfKey(hostvars, h));
-    for (const [k, v] of Object.entries(vars)) data.setHostVar(h, k, v);
+    for (const [k, v] of Object.entries(vars)) data.setHostVar(h, k, v, posOfKey(vars, k) ?? posOfKey(hostvars, h) ?? { file });
   }
 }
