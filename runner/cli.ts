@@ -19,6 +19,7 @@ import {
   ValidationError,
 } from './errors';
 import type { RunOptions } from './executor/types';
+import type { SshDefaults } from './inventory/connection-vars';
 import type { Inventory } from './inventory/index';
 import type { Playbook, TaskItem } from './loader/types';
 import type { EventInput, RunEvent } from './output/events';
@@ -62,6 +63,11 @@ Mode:
 Execution:
   -f, --forks N              hosts in parallel (default 20)
       --timeout SECONDS      SSH connect timeout (default 10)
+      --keepalive-interval S  seconds of silence before an SSH keepalive is sent (default 15; 0: off)
+      --keepalive-count N    unanswered keepalives before the host is unreachable (default 3): a frozen
+                             host is detected after about S x (N+1) seconds; host variables
+                             tsplay_keepalive_interval / tsplay_keepalive_count (or -o ServerAliveInterval /
+                             ServerAliveCountMax in ansible_ssh_common_args) win over these
       --host-key-checking P  strict | accept-new (default) | off
       --known-hosts FILE     known_hosts file (default ~/.ssh/known_hosts)
   -k, --ask-pass             ask for the SSH password
@@ -98,6 +104,8 @@ interface ParsedRun {
   startAtTask?: string;
   format: 'human' | 'json';
   timeout: number;
+  keepaliveInterval?: number;
+  keepaliveCount?: number;
   hostKeyChecking?: 'strict' | 'accept-new' | 'off';
   knownHosts?: string;
   askPass: boolean;
@@ -142,6 +150,8 @@ const OPTIONS: OptSpec[] = [
     },
   },
   { names: ['-T', '--timeout'], arg: true, set: (p, v) => (p.timeout = num('--timeout', v, 1)) },
+  { names: ['--keepalive-interval'], arg: true, set: (p, v) => (p.keepaliveInterval = num('--keepalive-interval', v, 0)) },
+  { names: ['--keepalive-count'], arg: true, set: (p, v) => (p.keepaliveCount = num('--keepalive-count', v, 1)) },
   {
     names: ['--host-key-checking'],
     arg: true,
@@ -405,7 +415,8 @@ async function cmdRun(argv: string[]): Promise<number> {
       ? new JsonReporter(stdout.write)
       : new HumanReporter({ verbosity: p.verbosity, color: colorWanted(), live: isTty() && p.format === 'human', write: stdout.write });
   const emit = (e: EventInput) => reporter.handle({ ...e, time: now() } as RunEvent);
-  const opts: RunOptions = {
+  // the keepalive defaults travel with the run options to where the connection spec is built
+  const opts: RunOptions & SshDefaults = {
     check: p.check,
     diff: p.diff,
     forks: p.forks,
@@ -416,6 +427,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     verbosity: p.verbosity,
     startAtTask: p.startAtTask,
     timeoutMs: p.timeout * 1000,
+    keepaliveIntervalMs: p.keepaliveInterval === undefined ? undefined : p.keepaliveInterval * 1000,
+    keepaliveCountMax: p.keepaliveCount,
     hostKeyChecking: p.hostKeyChecking,
     knownHostsFile: p.knownHosts,
     becomePassword,
@@ -542,6 +555,17 @@ async function dispatch(argv: string[]): Promise<number> {
   }
 }
 
+/** -v/-vv/-vvv/--verbose as counted by parseArgs, for errors raised before (or by) parsing. */
+function verbosityOf(argv: string[]): number {
+  let v = 0;
+  for (const a of argv) {
+    if (a === '--') break;
+    if (/^-v+$/.test(a)) v += a.length - 1;
+    else if (a === '--verbose') v++;
+  }
+  return v;
+}
+
 export async function main(argv: string[]): Promise<void> {
   let code: number;
   try {
@@ -553,7 +577,9 @@ export async function main(argv: string[]): Promise<void> {
       code = e.exitCode === EXIT.OK ? EXIT.ERROR : e.exitCode;
       if (e.exitCode === EXIT.HOST_FAILED || e.exitCode === EXIT.UNREACHABLE) code = EXIT.ERROR;
     } else {
-      err(`INTERNAL ERROR (a bug in tsplay; please report it): ${(e as Error)?.stack ?? String(e)}\n`);
+      // a stack trace helps a developer, not an operator: shown at -vvv only
+      const detail = verbosityOf(argv) >= 3 ? (e as Error)?.stack ?? String(e) : `${(e as Error)?.message ?? String(e)} (run with -vvv for the stack trace)`;
+      err(`INTERNAL ERROR (a bug in tsplay; please report it): ${secrets.maskFragments(detail)}\n`);
       code = EXIT.ERROR;
     }
   }

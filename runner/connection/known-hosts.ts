@@ -11,7 +11,7 @@
 import { createHash, createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { HostKeyError } from '../errors';
+import { HostKeyError, TsplayError } from '../errors';
 import type { HostKeyPolicy } from './types';
 
 export interface KnownHostEntry {
@@ -150,13 +150,16 @@ export function knownKeyTypes(entries: KnownHostEntry[], names: string[], port: 
   return [...types];
 }
 
+/** A missing file is an empty one (accept-new creates it); one that cannot be read is an error in words. */
 export function readKnownHosts(file: string): KnownHostEntry[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    const why = code === 'EISDIR' ? 'it is a directory' : code === 'ENOTDIR' ? 'a parent of it is not a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new TsplayError(`cannot read the known_hosts file ${file}: ${why}`, undefined, 'point --known-hosts (or tsplay_known_hosts_file) at a known_hosts file');
   }
   return parseKnownHosts(text, file);
 }

@@ -10,8 +10,9 @@ import * as path from 'path';
 import { NodeSSH } from 'node-ssh';
 import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { utils as ssh2Utils } from 'ssh2';
-import { HostKeyError, UnreachableError } from '../errors';
+import { HostKeyError, TsplayError, UnreachableError } from '../errors';
 import { SessionDiedError } from './errors';
+import { DEFAULT_KEEPALIVE_COUNT, DEFAULT_KEEPALIVE_INTERVAL_MS } from '../inventory/connection-vars';
 import { knownKeyTypes, readKnownHosts, verifyHostKey } from './known-hosts';
 import { DEFAULT_MAX_SESSIONS, SessionPool } from './session-pool';
 import { randomPrompt, SessionExecOptions, ShellChannel, ShellSession, shellCommand } from './shell-session';
@@ -22,8 +23,6 @@ export type SshExecOptions = ConnExecOptions & SessionExecOptions;
 export interface SshOptions {
   /** channels (persistent shells) per connection; OpenSSH allows 10 (MaxSessions) */
   maxSessions?: number;
-  /** ms between keepalives; 3 missed ones drop the connection */
-  keepaliveMs?: number;
   /** where the default keys live (tests) */
   homeDir?: string;
 }
@@ -165,14 +164,12 @@ export class SshConnection implements Connection {
   private closed = false;
   private readonly pool: SessionPool;
   private readonly home: string;
-  private readonly keepaliveMs: number;
   /** number of TCP connections opened (tests, diagnostics) */
   connects = 0;
 
   constructor(readonly spec: ConnectionSpec, opts: SshOptions = {}) {
     this.name = spec.name;
     this.home = opts.homeDir ?? os.homedir();
-    this.keepaliveMs = opts.keepaliveMs ?? 15_000;
     this.pool = new SessionPool(spec.name, (become) => this.openSession(become), opts.maxSessions ?? DEFAULT_MAX_SESSIONS);
   }
 
@@ -283,14 +280,26 @@ export class SshConnection implements Connection {
   private async dial(t: Target, names: string[], sock: NodeJS.ReadableStream | undefined): Promise<Client> {
     const spec = this.spec;
     let hostKeyError: HostKeyError | null = null;
-    const knownTypes = spec.hostKeyChecking === 'off' ? [] : knownKeyTypes(readKnownHosts(spec.knownHostsFile), names, t.port);
+    let knownTypes: string[] = [];
+    try {
+      if (spec.hostKeyChecking !== 'off') knownTypes = knownKeyTypes(readKnownHosts(spec.knownHostsFile), names, t.port);
+    } catch (e) {
+      // the host key cannot be checked: refuse before connecting, as a host key problem
+      const err = new HostKeyError(spec.name, `${spec.name}: ${(e as Error).message}`);
+      err.hint = (e as TsplayError).hint;
+      throw err;
+    }
     const uniqueNames = [...new Set(names)];
     const config: ConnectConfig = {
       username: t.user,
       port: t.port,
       readyTimeout: spec.timeoutMs,
-      keepaliveInterval: this.keepaliveMs,
-      keepaliveCountMax: 3,
+      // A frozen host (SIGSTOP, a hung kernel) keeps the TCP connection open and answers
+      // nothing: only unanswered keepalives tell. ssh2 sends one after each interval of
+      // silence and gives up when `count` in a row went unanswered, i.e. after about
+      // interval x (count + 1) of silence; interval 0 turns keepalives off.
+      keepaliveInterval: spec.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
+      keepaliveCountMax: spec.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT,
       authHandler: authMethods(spec, t.user, this.home),
       algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) as never },
       hostVerifier: (key: Buffer) => {

@@ -13,7 +13,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { InventoryError, YamlError } from '../errors';
-import { parseYaml, VAULT_HEADER, YamlOptions } from '../yaml';
+import { decodeUtf8, parseYaml, VAULT_HEADER, YamlOptions } from '../yaml';
 import { InventoryData } from './data';
 import { parseIni } from './ini';
 import { expandHostEntry } from './ranges';
@@ -35,12 +35,13 @@ export interface SourceSet {
 }
 
 async function parseFile(file: string, data: InventoryData, opts: YamlOptions): Promise<void> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await fs.readFile(file, 'utf8');
+    bytes = await fs.readFile(file);
   } catch (e) {
     throw new InventoryError(`cannot read inventory file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
   }
+  let text = decodeUtf8(bytes, file);
   if (text.startsWith(VAULT_HEADER)) {
     if (!opts.decrypt) {
       throw new InventoryError('inventory file is vault-encrypted and no vault password was given', { file, line: 1, column: 1 },
