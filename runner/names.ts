@@ -40,11 +40,16 @@ function shown(v: string): string {
 export function accountNameProblem(value: unknown, opts: { numeric?: boolean } = {}): string | undefined {
   if (typeof value !== 'string') return `must be a string, got ${value === null ? 'null' : typeof value}`;
   if (value === '') return 'must not be empty';
-  if (value.length > ACCOUNT_NAME_MAX && !/^[0-9]+$/.test(value)) return `${shown(value)} is longer than ${ACCOUNT_NAME_MAX} characters`;
-  if ((opts.numeric ? ID : NAME).test(value)) return undefined;
-  if (/^[0-9]+$/.test(value)) return opts.numeric ? `${shown(value)} is too large for a uid/gid` : `${shown(value)} is a number; su and sudo take a user name here`;
-  const why = value.startsWith('-') ? 'starts with "-", so a program would read it as an option' : 'has characters a user or group name cannot have';
-  return `${shown(value)} ${why} (allowed: a letter or "_", then letters, digits, "_", ".", "-", at most ${ACCOUNT_NAME_MAX})`;
+  const rule = `(a letter or "_", then letters, digits, "_", ".", "-"; at most ${ACCOUNT_NAME_MAX})`;
+  // the most telling reason first: an option, then a bad character, then the length
+  if (value.startsWith('-')) return `${shown(value)} starts with "-", so a program would read it as an option ${rule}`;
+  if (/^[0-9]+$/.test(value)) {
+    if (!opts.numeric) return `${shown(value)} is a number; su and sudo take a user name here`;
+    return ID.test(value) ? undefined : `${shown(value)} is too large for a uid/gid`;
+  }
+  if (!NAME.test(value)) return `${shown(value)} has characters a user or group name cannot have ${rule}`;
+  if (value.length > ACCOUNT_NAME_MAX) return `${shown(value)} is longer than ${ACCOUNT_NAME_MAX} characters`;
+  return undefined;
 }
 
 /** The become user, checked; an invalid one is an error at the task that asked for it. */

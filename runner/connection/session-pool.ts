@@ -1,22 +1,20 @@
 /**
- * The persistent shells of one host: one per become user at least, more when the executor runs
- * commands for the host concurrently (async loops). A session runs one command at a time; the
+ * The persistent shells of one host: one per become spec (method, user, flags) at least, more
+ * when the executor runs commands for the host concurrently (async loops). A session runs one command at a time; the
  * pool caps the sessions per host (OpenSSH's MaxSessions defaults to 10 channels per connection,
  * and we keep a margin for forwarding and reconnect), queueing commands beyond the cap.
  */
 
 import { SessionDiedError } from './errors';
-import type { SessionExecOptions, ShellSession } from './shell-session';
+import { becomeKey, type SessionExecOptions, type ShellSession } from './shell-session';
 import type { BecomeSpec, RawExecResult } from './types';
+
+export { becomeKey };
 
 export const DEFAULT_MAX_SESSIONS = 8;
 
 /** Opens a new shell as the login user or the become user. */
 export type SessionFactory = (become: BecomeSpec | undefined) => Promise<ShellSession>;
-
-export function becomeKey(become: BecomeSpec | undefined): string {
-  return become ? `${become.method}:${become.user}` : '';
-}
 
 export class SessionPool {
   private readonly idle: ShellSession[] = [];

@@ -78,8 +78,17 @@ export function shellArgv(become: BecomeSpec | undefined, prompt: string): strin
     return ['sudo', ...auth, '-H', ...flags, '-u', become.user, '--', ...driver];
   }
   // su reads the password through PAM from stdin when it is not a terminal; -s because the
-  // target may have a nologin shell (service users).
-  return ['su', '-l', ...flags, '-s', '/bin/sh', '-c', DRIVER, become.user];
+  // target may have a nologin shell (service users). `--`: whatever the user name is, su never
+  // reads it as an option (`--command=...` would run as root); the executor also validates it.
+  return ['su', '-l', ...flags, '-s', '/bin/sh', '-c', DRIVER, '--', become.user];
+}
+
+/**
+ * Which started shell can serve a become spec: the same argv (method, user and flags; the
+ * password and prompt only authenticate). Shells are cached and pooled under this key.
+ */
+export function becomeKey(become: BecomeSpec | undefined): string {
+  return become ? JSON.stringify([become.method, become.user, become.flags ?? '']) : '';
 }
 
 /** The same as one shell command line (for an SSH exec request). */
@@ -215,7 +224,7 @@ export class ShellSession {
     let out = '';
     let err = '';
     let prompts = 0;
-    const becomeKey = become ? `${become.method}:${become.user}` : '';
+    const key = becomeKey(become);
     channel.stdin.on('error', () => undefined);
     const [pid, pgid] = await new Promise<[number, number]>((resolve, reject) => {
       let finished = false;
@@ -278,7 +287,7 @@ export class ShellSession {
         }
       });
     });
-    const s = new ShellSession(channel, host, becomeKey);
+    const s = new ShellSession(channel, host, key);
     s.pid = pid;
     s.pgid = pgid;
     return s;

@@ -83,3 +83,126 @@ describe('option-looking paths reach programs as operands', () => {
     expect(r.code).toBe(0);
   });
 });
+
+/**
+ * Fake sudo/su first on PATH: they log their argv (one word per line, then a blank line) and run
+ * the shell tsplay asked for (sudo: what follows `--`; su: the -c script) as the current user,
+ * so become works without a password and the test sees exactly what su/sudo were given.
+ */
+function fakeBecome(dir: string): { env: NodeJS.ProcessEnv; argvs: () => string[][] } {
+  const bin = path.join(dir, 'fakebin');
+  const log = path.join(dir, 'become.log');
+  fs.mkdirSync(bin);
+  const logArgv = `for a in "$@"; do printf '%s\\n' "$a" >> '${log}'; done; echo >> '${log}'\n`;
+  fs.writeFileSync(path.join(bin, 'sudo'), `#!/bin/sh\n${logArgv}while [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done; shift; exec "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'su'), `#!/bin/sh\n${logArgv}while [ $# -gt 0 ] && [ "$1" != -c ]; do shift; done; exec /bin/sh -c "$2"\n`, { mode: 0o755 });
+  return {
+    env: { PATH: `${bin}:${process.env.PATH}` },
+    argvs: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n\n').filter(Boolean).map((b) => b.split('\n').filter((l) => l !== '')) : []),
+  };
+}
+
+describe('become variables never become options or shell code', () => {
+  const hostileUsers: Array<[string, string, RegExp]> = [
+    ['su', `--command=touch MARKPATH`, /become_user "--command=touch .*"(\.\.\. \(\d+ characters\))? starts with "-", so a program would read it as an option/],
+    ['su', '-', /starts with "-"/],
+    ['su', '-m', /starts with "-"/],
+    ['sudo', '-s', /starts with "-"/],
+    ['sudo', '--preserve-env', /starts with "-"/],
+    ['su', 'root -c touch MARKPATH', /characters a user or group name cannot have/],
+    ['su', '$(touch MARKPATH)', /cannot have/],
+    ['sudo', 'root;touch MARKPATH', /cannot have/],
+    ['su', 'nobody\ntouch MARKPATH', /cannot have/],
+    ['sudo', '1000', /is a number/],
+  ];
+  it.each(hostileUsers)('become_method %s, become_user %j: an error at the task, su/sudo never started', (method, user, re) => {
+    const base = makeProject({});
+    const mark = path.join(base, MARK);
+    const c: Case = {
+      vars: { u: user.replace('MARKPATH', mark) },
+      tasks: `    - name: as someone\n      command: touch ${path.join(base, 'ran')}\n      become: true\n      become_method: ${method}\n      become_user: "{{ u }}"`,
+    };
+    const dir = project(c);
+    const fake = fakeBecome(dir);
+    const r = runTsplay(['run', 'site.yml', '-i', 'hosts.ini', '--format', 'json'], { cwd: dir, env: fake.env });
+    noStack(r);
+    expect(r.code).toBe(2);
+    const f = results(r, 'as someone')[0];
+    expect(f.status).toBe('failed');
+    expect(String(f.result.msg)).toMatch(/site\.yml:\d+:\d+: become_user /);
+    expect(String(f.result.msg)).toMatch(re);
+    expect(fake.argvs()).toEqual([]);
+    expect(fs.existsSync(mark)).toBe(false);
+    expect(fs.existsSync(path.join(base, 'ran'))).toBe(false);
+    expect(markers(dir)).toEqual([]);
+  });
+
+  it('with the real su: become_user "--command=touch MARK" does not run touch as root', () => {
+    const base = makeProject({});
+    const mark = path.join(base, MARK);
+    const c: Case = { vars: { u: `--command=touch ${mark}` }, tasks: '    - name: real su\n      command: "true"\n      become: true\n      become_method: su\n      become_user: "{{ u }}"' };
+    const dir = project(c);
+    const r = run(dir, c);
+    noStack(r);
+    expect(String(results(r, 'real su')[0].result.msg)).toMatch(/become_user .* starts with "-"/);
+    expect(fs.existsSync(mark)).toBe(false);
+  });
+
+  it('a 200 kB become_user is a short, clear error, no stack trace', () => {
+    const c: Case = { vars: { u: 'a'.repeat(200_000) }, tasks: '    - name: huge\n      command: "true"\n      become: true\n      become_user: "{{ u }}"' };
+    const dir = project(c);
+    const fake = fakeBecome(dir);
+    const r = runTsplay(['run', 'site.yml', '-i', 'hosts.ini', '--format', 'json'], { cwd: dir, env: fake.env });
+    noStack(r);
+    const msg = String(results(r, 'huge')[0].result.msg);
+    expect(msg).toMatch(/become_user "a{40}"\.\.\. \(200000 characters\) is longer than 32 characters/);
+    expect(msg.length).toBeLessThan(300);
+    expect(fake.argvs()).toEqual([]);
+  });
+
+  it('become_method with shell code is refused', () => {
+    const base = makeProject({});
+    const c: Case = { vars: { m: `su; touch ${path.join(base, MARK)}` }, tasks: '    - name: m\n      command: "true"\n      become: true\n      become_method: "{{ m }}"' };
+    const dir = project(c);
+    const fake = fakeBecome(dir);
+    const r = runTsplay(['run', 'site.yml', '-i', 'hosts.ini', '--format', 'json'], { cwd: dir, env: fake.env });
+    noStack(r);
+    expect(String(results(r, 'm')[0].result.msg)).toMatch(/become_method 'su; touch .*' is not supported/);
+    expect(fake.argvs()).toEqual([]);
+    expect(fs.existsSync(path.join(base, MARK))).toBe(false);
+  });
+
+  it('su gets `--` before a valid user; become_flags are literal argv words, never shell code', () => {
+    const base = makeProject({});
+    const mark = path.join(base, MARK);
+    const c: Case = {
+      vars: { f: `-m $(touch ${mark}) ;touch ${mark}` },
+      tasks: '    - name: su\n      command: "true"\n      become: true\n      become_method: su\n      become_user: nobody\n      become_flags: "{{ f }}"',
+    };
+    const dir = project(c);
+    const fake = fakeBecome(dir);
+    const r = runTsplay(['run', 'site.yml', '-i', 'hosts.ini', '--format', 'json'], { cwd: dir, env: fake.env });
+    noStack(r);
+    expect(r.code).toBe(0);
+    const [argv] = fake.argvs();
+    expect(argv.slice(-2)).toEqual(['--', 'nobody']);
+    expect(argv.slice(0, 6)).toEqual(['-l', '-m', '$(touch', `${mark})`, ';touch', mark]);
+    expect(fs.existsSync(mark)).toBe(false);
+  });
+
+  it('each task gets the become_flags it asks for (the become shell is cached per flags too)', () => {
+    const c: Case = {
+      tasks: [
+        '    - { name: one, command: "true", become: true, become_user: nobody, become_flags: "-E" }',
+        '    - { name: two, command: "true", become: true, become_user: nobody, become_flags: "--preserve-env=HOME" }',
+        '    - { name: three, command: "true", become: true, become_user: nobody, become_flags: "-E" }',
+      ].join('\n'),
+    };
+    const dir = project(c);
+    const fake = fakeBecome(dir);
+    const r = runTsplay(['run', 'site.yml', '-i', 'hosts.ini', '--format', 'json'], { cwd: dir, env: fake.env });
+    expect(r.code).toBe(0);
+    const flagsOf = (argv: string[]) => argv.filter((a) => a === '-E' || a.startsWith('--preserve-env'));
+    expect(fake.argvs().map(flagsOf)).toEqual([['-E'], ['--preserve-env=HOME']]);
+  });
+});
