@@ -1,16 +1,18 @@
 /**
  * The module-facing Probe/Remote over a Connection: every operation is one shell command (one
  * round trip on the persistent shell), built with runner/shell-quote. Needs GNU coreutils on the
- * host (stat -c, mktemp -p, sync FILE, mv -T, chmod --reference), as on every Debian.
+ * host (stat -c, sync FILE, mv -T, ln -T; sha256sum where there), as on every Debian. The write
+ * itself is runner/connection/write-script.ts.
  */
 
-import { randomBytes } from 'crypto';
-import { posix } from 'path';
+import { createHash, randomBytes } from 'crypto';
 import { ModuleFailure } from '../errors';
 import { LocalConnection } from './local';
 import { localReadFile, localStat } from './local-probe';
 import type { ExecOptions, ExecResult, FileStat, Probe, Remote, WriteOptions, WriteResult } from '../module-api';
 import { sh } from '../shell-quote';
+import { ShlexError, shlexSplit } from '../shlex';
+import { writeScript } from './write-script';
 import type { BecomeSpec, Connection, RawExecResult } from './types';
 
 function decode(r: RawExecResult): ExecResult {
@@ -27,6 +29,25 @@ const MODE_RE = /^[0-7]{3,4}$/;
 export function backupName(path: string, now = new Date()): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${path}.${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+}
+
+/**
+ * The validate command as an argv (Ansible runs it without a shell too): split shlex-style on
+ * the controller, so a bad one fails before anything reaches the host.
+ */
+export function validateArgv(host: string, path: string, validate: string): string[] {
+  let words: string[];
+  try {
+    words = shlexSplit(validate);
+  } catch (e) {
+    if (!(e instanceof ShlexError)) throw e;
+    throw new ModuleFailure(`${host}: ${path}: cannot split validate ${JSON.stringify(validate)} into words: ${e.message}`);
+  }
+  if (words.length === 0) throw new ModuleFailure(`${host}: ${path}: validate is empty`);
+  // a program name is not an option; refusing it beats guessing how exec reads it
+  if (words[0].startsWith('-')) throw new ModuleFailure(`${host}: ${path}: validate must start with a program, not ${JSON.stringify(words[0])}`);
+  if (words.some((w) => w.includes('\0'))) throw new ModuleFailure(`${host}: ${path}: validate contains a NUL byte`);
+  return words;
 }
 
 export function createRemote(conn: Connection, become?: BecomeSpec, opts: { shellProbes?: boolean } = {}): Remote {
@@ -55,46 +76,24 @@ export function createRemote(conn: Connection, become?: BecomeSpec, opts: { shel
     if (opts.mode !== undefined && !MODE_RE.test(opts.mode)) {
       throw new ModuleFailure(`${conn.name}: ${path}: mode must be an octal string like "0644", got ${JSON.stringify(opts.mode)}`);
     }
+    const validate = opts.validate !== undefined ? validateArgv(conn.name, path, opts.validate) : undefined;
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const tok = `tsplay-w-${randomBytes(8).toString('hex')}`;
-    const dir = posix.dirname(path);
     const backup = opts.backup ? backupName(path) : undefined;
-    // The temp file is created by the shell itself, not by mktemp (one program fewer per write):
-    // an unguessable name and noclobber, which opens with O_CREAT|O_EXCL as mktemp does (never
-    // through a symlink, never an existing file). Created 0600, or with the requested mode
-    // straight away when that mode needs no chmod (no x or special bits, owner can read+write):
-    // never more open than the target will be.
-    const modeBits = opts.mode !== undefined ? Number.parseInt(opts.mode, 8) : undefined;
-    const direct = modeBits !== undefined && (modeBits & 0o7111) === 0 && (modeBits & 0o600) === 0o600;
-    const umask = direct ? (0o777 & ~modeBits!).toString(8).padStart(3, '0') : '077';
-    const steps: string[] = [
-      sh`k=${tok}; p=${path}; n=${posix.join(dir, `.tsplay-tmp-${randomBytes(8).toString('hex')}`)}; t=`,
-      `fail() { r=$?; printf '%s:%s:%s\\n' "$k" "$1" "$r" >&2; [ -z "$t" ] || rm -f -- "$t"; exit 1; }`,
-      `( umask ${umask}; set -C; : > "$n" ) || fail mktemp`,
-      't=$n',
-      // stdin is exactly the data (the session's head -c N); it streams into the temp file.
-      `cat > "$t" || fail write`,
-      `sync -- "$t" || fail fsync`,
-    ];
-    // A replaced file keeps its mode/owner unless told otherwise (the temp file is 0600); a new
-    // one gets 0666 & ~umask (chmod without who honours the umask).
-    if (opts.mode === undefined) steps.push(`if [ -e "$p" ]; then chmod --reference="$p" -- "$t"; else chmod =rw -- "$t"; fi || fail chmod`);
-    if (opts.owner === undefined && opts.group === undefined) {
-      steps.push(`if [ -e "$p" ]; then chown --reference="$p" -- "$t" 2>/dev/null || :; fi`);
-    } else {
-      const spec = `${opts.owner ?? ''}${opts.group !== undefined ? `:${opts.group}` : ''}`;
-      steps.push(sh`chown -- ${spec} "$t" || fail chown`);
-    }
-    if (opts.mode !== undefined && !direct) steps.push(sh`chmod -- ${opts.mode} "$t" || fail chmod`);
-    if (opts.validate !== undefined) {
-      const v = opts.validate.includes('%s') ? opts.validate.split('%s').join('"$t"') : `${opts.validate} "$t"`;
-      steps.push(sh`( eval ${v} ) </dev/null || fail validate`);
-    }
-    if (backup !== undefined) {
-      steps.push(sh`if [ -f "$p" ]; then cp -p -- "$p" ${backup} || fail backup; printf '%s:backup:0\\n' "$k" >&2; fi`);
-    }
-    steps.push(`mv -T -f -- "$t" "$p" || fail rename`);
-    const r = await run(steps.join('\n'), { stdin: buf });
+    // the host commits only these exact bytes: a transfer cut short is never renamed into place
+    const script = writeScript({
+      tok,
+      path,
+      nonce: randomBytes(8).toString('hex'),
+      size: buf.length,
+      sha256: createHash('sha256').update(buf).digest('hex'),
+      mode: opts.mode,
+      owner: opts.owner,
+      group: opts.group,
+      validate,
+      backup,
+    });
+    const r = await run(script, { stdin: buf });
     const stderrAll = r.stderr.toString('utf8');
     const mine = stderrAll.split('\n').filter((l) => l.startsWith(tok + ':'));
     const stderr = stderrAll
@@ -119,7 +118,11 @@ export function createRemote(conn: Connection, become?: BecomeSpec, opts: { shel
         path,
       });
     }
-    return mine.some((l) => l.startsWith(`${tok}:backup:`)) ? { backupFile: backup } : {};
+    // `<tok>:backup:<n>`: the backup took the n-th name (0: the timestamp alone; a taken name is skipped)
+    const b = mine.find((l) => l.startsWith(`${tok}:backup:`));
+    if (b === undefined) return {};
+    const n = Number(b.slice(`${tok}:backup:`.length));
+    return { backupFile: n > 0 ? `${backup}-${n}` : backup };
   };
 
   // the local connection as the controller's own user: probes need no shell (see local-probe.ts)
