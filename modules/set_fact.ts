@@ -9,7 +9,9 @@
  *       patroni_primary: "{{ groups['db_master'][0] }}"
  *       pg_port: 5432
  *
- * Result: ansible_facts: the variables set.
+ * Result: ansible_facts: the variables set. As in Ansible, a value that is (or renders to) one of
+ * the strings true/false/yes/no, in any case, is set as that boolean: `set_fact: ok=false` must
+ * make `when: ok` false. Other strings (on, 1, 'y') stay strings.
  *
  * Check mode: the same as a normal run (the facts are set, nothing on the host changes).
  */
@@ -17,6 +19,9 @@
 import { defineModule } from '../runner/module-api';
 
 export type SetFactArgs = Record<string, unknown>;
+
+/** The strings Ansible's set_fact turns into booleans (its own list, narrower than keywords'). */
+const SET_FACT_BOOLEANS = new Set(['true', 'false', 'yes', 'no']);
 
 export default defineModule<SetFactArgs>({
   name: 'set_fact',
@@ -36,8 +41,11 @@ export default defineModule<SetFactArgs>({
     app_port: 8080`,
   checkMode: 'Same as a normal run: the facts are set.',
   async plan(args) {
-    const facts: Record<string, unknown> = { ...args };
-    delete facts.cacheable;
+    const facts: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(args)) {
+      if (k === 'cacheable') continue;
+      facts[k] = typeof v === 'string' && SET_FACT_BOOLEANS.has(v.toLowerCase()) ? ['true', 'yes'].includes(v.toLowerCase()) : v;
+    }
     return { changes: [], facts, result: { ansible_facts: facts } };
   },
 });

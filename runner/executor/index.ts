@@ -446,6 +446,8 @@ export class PlaybookExecutor {
       ansible_facts: (h.facts.ansible_facts as Vars) ?? {},
     });
     if (role) Object.assign(ctx, { role_name: role.name, role_path: role.path });
+    // the address a connection uses: the inventory name unless set (Ansible's task vars have it)
+    if (ctx.ansible_host === undefined) ctx.ansible_host = h.name;
     // registered results, set_fact values and facts are data: never rendered again
     const literal = new Set(MAGIC);
     for (const layer of [h.runtime, h.facts]) for (const k of Object.keys(layer)) if (ctx[k] === layer[k]) literal.add(k);
@@ -554,20 +556,27 @@ export class PlaybookExecutor {
 
   // ---------------------------------------------------------------- items
 
-  private tagSelected(tags: string[]): boolean {
-    const run = this.o.tags;
+  /**
+   * Ansible's evaluate_tags, rule for rule: a task without tags is 'untagged'; 'always' runs
+   * unless skipped by name; 'never' runs only when one of its other tags is asked for by name
+   * (not by 'all' or 'tagged'); a skip of any of a task's tags wins, even over 'always'.
+   */
+  private tagSelected(taskTags: string[]): boolean {
+    const untagged = taskTags.length === 0;
+    const tags = new Set(untagged ? ['untagged'] : taskTags);
+    const only = this.o.tags.length ? this.o.tags : ['all'];
     const skip = this.o.skipTags;
-    const has = (t: string) => tags.includes(t);
-    if (skip.length) {
-      if (skip.some((t) => has(t))) return false;
-      if (skip.includes('tagged') && tags.length) return false;
-      if (skip.includes('untagged') && !tags.length) return false;
+    const named = (list: string[]) => list.some((t) => tags.has(t));
+    let run: boolean;
+    if (tags.has('always')) run = true;
+    else if (only.includes('all') && !tags.has('never')) run = true;
+    else if (named(only)) run = true;
+    else run = only.includes('tagged') && !untagged && !tags.has('never');
+    if (run && skip.length) {
+      if (skip.includes('all')) run = tags.has('always') && !skip.includes('always');
+      else if (named(skip) || (skip.includes('tagged') && !untagged)) run = false;
     }
-    if (has('always') && !skip.includes('always')) return true;
-    if (!run.length || run.includes('all')) return !has('never');
-    if (run.includes('tagged') && tags.length) return true;
-    if (run.includes('untagged') && !tags.length) return true;
-    return run.some((t) => has(t));
+    return run;
   }
 
   private childScope(scope: Scope, item: BlockDef | TaskDef | IncludeDef | MetaDef): Scope {
@@ -877,7 +886,17 @@ export class PlaybookExecutor {
       vars = await this.taskVars(run, h, scope, task);
       noLog = await noLogOf(vars);
       const conds = [...scope.conditions];
-      const loop = task.loop !== undefined ? await this.loopItems(task, vars) : undefined;
+      let loop: unknown[] | undefined;
+      try {
+        loop = task.loop !== undefined ? await this.loopItems(task, vars) : undefined;
+      } catch (e) {
+        // as Ansible: a loop that cannot be rendered is an error only if the task would run;
+        // `when: x is defined` guarding `loop: "{{ x }}"` skips (a `when` needing item fails)
+        if (!(e instanceof TemplateError)) throw e;
+        const guard = [...conds, ...(task.when !== undefined ? [task.when] : [])];
+        if (guard.length && !(await this.allHold(guard, vars, task).catch(() => true))) return skipped();
+        throw e;
+      }
       if (loop === undefined) {
         if (task.when !== undefined) conds.push(task.when);
         if (!(await this.allHold(conds, vars, task))) return skipped();
@@ -907,6 +926,8 @@ export class PlaybookExecutor {
           allSkipped = false;
         }
         if (out.status === 'unreachable') return this.finish(run, task, h, scope, out, t0, noLog);
+        // facts set by this item (set_fact, include_vars) are seen by the next one
+        if (out.result.ansible_facts) vars = await this.taskVars(run, h, scope, task);
         const r = { ...out.result, [loopVar]: item, ansible_loop_var: loopVar };
         results.push(r);
         if (out.status === 'changed') anyChanged = true;

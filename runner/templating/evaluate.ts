@@ -26,6 +26,7 @@ import {
   truthy,
   typeName,
   Undefined,
+  UNDEFINED_HINT,
   undefinedError,
 } from './values';
 
@@ -44,7 +45,16 @@ export function objectScope(vars: Record<string, unknown>, strict: boolean): Sco
   return {
     strict,
     lookup(name) {
-      return Object.prototype.hasOwnProperty.call(vars, name) ? vars[name] : MISSING;
+      if (!Object.prototype.hasOwnProperty.call(vars, name)) return MISSING;
+      try {
+        return vars[name];
+      } catch (e) {
+        // a variable whose own template names an undefined one is itself undefined (Ansible's
+        // lazy reading): `x | default(...)` and `x is defined` work on it, any other use
+        // reports the inner name
+        if (e instanceof TemplateError && e.hint === UNDEFINED_HINT) return new Undefined(name, e.message);
+        throw e;
+      }
     },
     liquidContext() {
       if (!ctx) {

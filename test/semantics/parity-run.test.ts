@@ -17,7 +17,7 @@ function run(files: Record<string, string>, extra: string[] = []) {
 /** The debug messages of a run, in order (one host). */
 function msgs(r: ReturnType<typeof run>, host = 'h1'): unknown[] {
   return results(r)
-    .filter((e) => e.host === host && e.show)
+    .filter((e) => e.host === host && e.show && e.status !== 'failed')
     .map((e) => e.result?.msg);
 }
 
@@ -50,7 +50,7 @@ describe('handlers', () => {
   vars: { hname: restart-it }
   handlers:
     - name: "{{ hname }}"
-      set_fact: { ran: "yes" }
+      set_fact: { ran: "done" }
   tasks:
     - command: echo
       notify: "{{ hname }}"
@@ -58,7 +58,7 @@ describe('handlers', () => {
     - debug: msg="{{ ran | default('NO') }}"
 `,
     });
-    expect(msgs(r)).toEqual(['yes']);
+    expect(msgs(r)).toEqual(['done']);
   });
 
   test('meta: flush_handlers with a false when does not flush (d26)', () => {
@@ -210,5 +210,104 @@ describe('blocks and failures', () => {
     }, ['--timeout', '2']);
     expect(msgs(r)).toEqual(['true']);
     expect(r.code).toBe(0);
+  });
+});
+
+describe('variables, loops and tags', () => {
+  test('set_fact turns the strings true/false/yes/no into booleans, k=v form included (d01)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - set_fact: a=false b=Yes c=on
+    - set_fact: { d: "{{ 'no' }}" }
+    - debug: msg="{{ a is boolean }} {{ b is boolean }} {{ c is string }} {{ d is boolean }}"
+    - debug: msg=ran
+      when: a
+`,
+    });
+    expect(msgs(r)).toEqual(['true true true true']);
+  });
+
+  test('ansible_host is the inventory name when the inventory does not set it (d02)', () => {
+    const r = run({ 'pb.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg="{{ ansible_host }}"\n` });
+    expect(msgs(r)).toEqual(['h1']);
+  });
+
+  test('a false when skips a task whose loop is undefined; a true one fails on it (d06)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - debug: msg="{{ item }}"
+      loop: "{{ nosuch }}"
+      when: nosuch is defined
+    - debug: msg="{{ item }}"
+      loop: "{{ nosuch }}"
+      when: true
+      ignore_errors: true
+      register: r2
+    - debug: msg="{{ r2 is failed }}"
+`,
+    });
+    expect(results(r)[0].status).toBe('skipped');
+    expect(msgs(r)).toEqual(['true']);
+  });
+
+  test('set_fact in a loop sees what the previous item set, over task vars (d23)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - set_fact: { acc: "{{ acc + [item] }}" }
+      loop: [two, three]
+      vars: { acc: [one] }
+    - debug: msg="{{ acc | join(',') }}"
+`,
+    });
+    expect(msgs(r)).toEqual(['one,two,three']);
+  });
+
+  test('a variable whose template names an undefined one is undefined (d28)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  vars: { deep: "{{ nosuch }}" }
+  tasks:
+    - debug: msg="{{ deep | default('dflt') }} {{ deep is undefined }}"
+    - debug: msg="{{ deep }}"
+`,
+    });
+    expect(msgs(r)).toEqual(['dflt true']);
+    expect(String(results(r)[1].result?.msg)).toMatch(/undefined variable 'nosuch'/);
+  });
+
+  test.each([
+    [['--tags', 'tagged'], ['tagged', 'always']],
+    [['--tags', 'donever'], ['never', 'always']],
+    [['--tags', 'all'], ['tagged', 'untagged', 'always']],
+    [['--tags', 'untagged'], ['untagged', 'always']],
+    [['--skip-tags', 'tag'], ['untagged', 'always']],
+    [['--skip-tags', 'keep'], ['tagged', 'untagged']],
+    [['--skip-tags', 'all'], ['always']],
+    [['--skip-tags', 'tagged'], ['untagged']],
+  ])('tags %p run %p (evaluate_tags; d25)', (args, want) => {
+    const r = run(
+      {
+        'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - debug: msg=never
+      tags: [never, donever]
+    - debug: msg=tagged
+      tags: tag
+    - debug: msg=untagged
+    - debug: msg=always
+      tags: [always, keep]
+`,
+      },
+      args,
+    );
+    expect(msgs(r)).toEqual(want);
   });
 });
