@@ -147,6 +147,15 @@ const NOT_UTF8: Case[] = [
   { name: 'a latin-1 byte in an INI inventory', files: { 'hosts.ini': LATIN1('localhost ansible_connection=local motd=caf\u00e9\n') }, code: 1, error: 'hosts.ini:1: not valid UTF-8 at byte 43 (0xe9)' },
   { name: 'a stray byte in group_vars', files: { 'group_vars/all.yml': Buffer.concat([Buffer.from('a: 1\nb: "x'), Buffer.from([0xff]), Buffer.from('"\n')]) }, code: 1, error: 'group_vars/all.yml:2: not valid UTF-8 at byte 10 (0xff)' },
   { name: 'a truncated sequence in an -e @file', files: { 'extra.yml': Buffer.concat([Buffer.from('v: "'), Buffer.from([0xe2, 0x82]), Buffer.from('"\n')]) }, args: ['-e', '@{dir}/extra.yml'], code: 1, error: 'extra.yml:1: not valid UTF-8 at byte 4 (0xe2)' },
+  {
+    name: 'include_vars of a latin-1 file fails the task, naming the file',
+    files: {
+      'vars/latin.yml': LATIN1('motd: "caf\u00e9"\n'),
+      'site.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - include_vars: vars/latin.yml\n    - command: touch {{ playbook_dir }}/RAN\n`,
+    },
+    code: 2,
+    error: /fatal: \[localhost\]: FAILED! => .*vars\/latin\.yml:1: not valid UTF-8 at byte 10 \(0xe9\)/,
+  },
   { name: 'an encoded surrogate (CESU-8) in the playbook', files: { 'site.yml': Buffer.concat([Buffer.from(site('  vars:\n    v: "')), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"\n')]) }, code: 1, error: /site\.yml:\d+: not valid UTF-8 at byte \d+ \(0xed\)/ },
 ];
 
