@@ -24,7 +24,8 @@
  * Result: { path, owner, group, entries (total walked), changed_entries }
  */
 
-import { defineModule, lastLines, ModuleFailure, sh, raw, type Change } from '../runner/module-api';
+import { ACCOUNT_ID_PATTERN, ACCOUNT_NAME_MAX, defineModule, lastLines, ModuleFailure, pathArg, sh, raw, type Change } from '../runner/module-api';
+import { modeArg, OCTAL_MODE_SCHEMA } from './lib/attrs';
 
 export interface FileOwnerArgs {
   path: string;
@@ -32,7 +33,7 @@ export interface FileOwnerArgs {
   group?: string;
   recurse: boolean;
   create: boolean;
-  mode?: string;
+  mode?: string | number;
 }
 
 /** `find` expression matching entries not owned as wanted. */
@@ -53,12 +54,12 @@ function spec(a: FileOwnerArgs): string {
  * tallied by awk so only a few lines come back whatever the size of the tree.
  */
 export function planScript(a: FileOwnerArgs): string {
-  const checkGroup = a.group === undefined ? '' : sh`getent group ${a.group} >/dev/null 2>&1 || echo nogroup\n`;
+  const checkGroup = a.group === undefined ? '' : sh`getent group -- ${a.group} >/dev/null 2>&1 || echo nogroup\n`;
   return [
-    sh`getent passwd ${a.owner} >/dev/null 2>&1 || echo nouser`,
+    sh`getent passwd -- ${a.owner} >/dev/null 2>&1 || echo nouser`,
     checkGroup.trimEnd(),
     sh`if [ -e ${a.path} ] || [ -L ${a.path} ]; then :; else echo missing; exit 0; fi`,
-    sh`{ find ${a.path}${raw(depth(a))} ${raw(differs(a))} -printf 'd %u:%g\\n' -o -printf 's\\n'; echo "findrc $?"; }` +
+    sh`{ find ${pathArg(a.path)}${raw(depth(a))} ${raw(differs(a))} -printf 'd %u:%g\\n' -o -printf 's\\n'; echo "findrc $?"; }` +
       ` | awk '$1 == "findrc" { print; next } { n[$0]++ } END { for (k in n) print "count", n[k], k }'`,
   ]
     .filter(Boolean)
@@ -109,15 +110,16 @@ export default defineModule<FileOwnerArgs>({
     required: ['path', 'owner'],
     properties: {
       path: { type: 'string', pattern: '^/', description: 'absolute path of the file or directory' },
-      owner: { type: 'string', minLength: 1, description: 'user name or uid; must exist on the host' },
-      group: { type: 'string', minLength: 1, description: 'group name or gid; must exist on the host (default: group left as is)' },
+      owner: { type: 'string', pattern: ACCOUNT_ID_PATTERN, maxLength: ACCOUNT_NAME_MAX, description: 'user name or uid; must exist on the host' },
+      group: { type: 'string', pattern: ACCOUNT_ID_PATTERN, maxLength: ACCOUNT_NAME_MAX, description: 'group name or gid; must exist on the host (default: group left as is)' },
       recurse: { type: 'boolean', default: true, description: 'apply to the whole tree under path (false: path itself only)' },
       create: { type: 'boolean', default: false, description: 'create path as a directory when it is missing' },
-      mode: { type: 'string', pattern: '^[0-7]{3,4}$', description: 'octal mode for the directory when it is created' },
+      mode: { ...OCTAL_MODE_SCHEMA, description: 'octal mode for the directory when it is created' },
     },
   },
 
-  async plan(a, ctx) {
+  async plan(args, ctx) {
+    const a = { ...args, mode: modeArg(args.mode) };
     const r = await ctx.remote.query(planScript(a));
     if (r.rc !== 0) throw new ModuleFailure(`cannot survey ${a.path}: ${lastLines(r.stderr, 3)}`, { rc: r.rc, stderr: r.stderr });
     const s = parse(r.stdout);
@@ -161,7 +163,7 @@ export default defineModule<FileOwnerArgs>({
     const command =
       a.recurse && s.same === 0
         ? sh`chown -R ${raw(spec(a))} -- ${a.path}`
-        : sh`find ${a.path}${raw(depth(a))} ${raw(differs(a))} -exec chown -h ${raw(spec(a))} -- {} +`;
+        : sh`find ${pathArg(a.path)}${raw(depth(a))} ${raw(differs(a))} -exec chown -h ${raw(spec(a))} -- {} +`;
     const before = [...s.differ.entries()]
       .sort((x, y) => y[1] - x[1])
       .map(([k, v]) => `${k}: ${v} entr${v === 1 ? 'y' : 'ies'}\n`)

@@ -54,14 +54,16 @@ export interface FileArgs {
 
 const p = path.posix;
 
-/** The path and its ancestors, nearest first: ['/a/b/c', '/a/b', '/a', '/']. */
+/** The path and its ancestors, nearest first: ['/a/b/c', '/a/b', '/a', '/'] ('b/c': ['b/c', 'b', '.']). */
 function lineage(target: string): string[] {
   const out = [target];
   let cur = target;
   for (;;) {
     const up = p.dirname(cur);
-    if (up === cur || up === '.') break;
+    if (up === cur) break;
     out.push(up);
+    // a relative path's last ancestor is the shell's working directory
+    if (up === '.') break;
     cur = up;
   }
   return out;

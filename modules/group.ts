@@ -16,7 +16,7 @@
  * Result: { name, state, gid }
  */
 
-import { defineModule, lastLines, ModuleFailure, sh, type Change } from '../runner/module-api';
+import { ACCOUNT_NAME_MAX, ACCOUNT_NAME_PATTERN, defineModule, lastLines, ModuleFailure, sh, type Change } from '../runner/module-api';
 
 export interface GroupArgs {
   name: string;
@@ -24,9 +24,6 @@ export interface GroupArgs {
   gid?: number;
   system: boolean;
 }
-
-/** Names useradd/groupadd accept (shadow-utils' default rule, plus a trailing $ for machine accounts). */
-export const ACCOUNT_NAME = '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$';
 
 export default defineModule<GroupArgs>({
   name: 'group',
@@ -38,7 +35,7 @@ export default defineModule<GroupArgs>({
     additionalProperties: false,
     required: ['name'],
     properties: {
-      name: { type: 'string', pattern: ACCOUNT_NAME, maxLength: 32, description: 'group name' },
+      name: { type: 'string', pattern: ACCOUNT_NAME_PATTERN, maxLength: ACCOUNT_NAME_MAX, description: 'group name' },
       state: { type: 'string', enum: ['present', 'absent'], default: 'present', description: 'present or absent' },
       gid: { type: 'integer', minimum: 0, description: 'numeric group id' },
       system: { type: 'boolean', default: false, description: 'create as a system group (only when creating)' },

@@ -22,11 +22,12 @@
  */
 
 import { defineModule, type Change } from '../runner/module-api';
+import { modeArg, OCTAL_MODE_SCHEMA } from './lib/attrs';
 
 export interface SystemdUnitArgs {
   name: string;
   content: string;
-  mode: string;
+  mode: string | number;
   daemon_reload: boolean;
 }
 
@@ -63,7 +64,7 @@ export default defineModule<SystemdUnitArgs>({
         description: 'unit file name with its type suffix, e.g. patroni.service',
       },
       content: { type: 'string', minLength: 1, description: 'the unit file text' },
-      mode: { type: 'string', pattern: '^[0-7]{3,4}$', default: '0644', description: 'file mode' },
+      mode: { ...OCTAL_MODE_SCHEMA, default: '0644', description: 'file mode' },
       daemon_reload: { type: 'boolean', default: true, description: 'run systemctl daemon-reload when the file changed' },
     },
   },
@@ -71,10 +72,11 @@ export default defineModule<SystemdUnitArgs>({
   async plan(a, ctx) {
     const path = `${DIR}/${a.name}`;
     const want = a.content.endsWith('\n') ? a.content : `${a.content}\n`;
+    const mode = modeArg(a.mode);
     const cur = await ctx.remote.readFile(path);
     const changes: Change[] = [];
     if (cur === null || cur.toString() !== want) {
-      changes.push({ kind: 'write', summary: `${cur === null ? 'create' : 'update'} ${path}`, path, before: cur === null ? null : cur.toString(), after: want, mode: a.mode, owner: 'root', group: 'root' });
+      changes.push({ kind: 'write', summary: `${cur === null ? 'create' : 'update'} ${path}`, path, before: cur === null ? null : cur.toString(), after: want, mode, owner: 'root', group: 'root' });
       if (a.daemon_reload) changes.push({ kind: 'exec', summary: 'systemctl daemon-reload', command: 'systemctl daemon-reload' });
     }
     return { changes, result: { path, name: a.name } };

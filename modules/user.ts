@@ -37,7 +37,8 @@
  */
 
 import * as path from 'path';
-import { applyChanges, defineModule, lastLines, ModuleFailure, raw, sh, type Change, type ModuleContext, type Remote } from '../runner/module-api';
+import { accountNameProblem, ACCOUNT_ID_PATTERN, ACCOUNT_NAME_MAX, ACCOUNT_NAME_PATTERN, applyChanges, defineModule, lastLines, ModuleFailure, raw, sh, type Change, type ModuleContext, type Remote } from '../runner/module-api';
+import { inputField } from './lib/input-line';
 
 export interface UserArgs {
   name: string;
@@ -59,11 +60,15 @@ export interface UserArgs {
   ssh_key_comment?: string;
 }
 
-const ACCOUNT_NAME = '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$';
-
+/** The supplementary groups, each checked: a comma-separated string is only split here. */
 function groupList(g: string | string[] | undefined): string[] | undefined {
   if (g === undefined) return undefined;
-  return (Array.isArray(g) ? g : g.split(',')).map((s) => s.trim()).filter(Boolean);
+  const list = (Array.isArray(g) ? g : g.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const name of list) {
+    const problem = accountNameProblem(name, { numeric: true });
+    if (problem) throw new ModuleFailure(`groups: ${problem}`, { invalid_argument: 'groups' });
+  }
+  return list;
 }
 
 export function sudoersPath(name: string): string {
@@ -171,13 +176,13 @@ export default defineModule<UserArgs>({
     additionalProperties: false,
     required: ['name'],
     properties: {
-      name: { type: 'string', pattern: ACCOUNT_NAME, maxLength: 32, description: 'user name' },
+      name: { type: 'string', pattern: ACCOUNT_NAME_PATTERN, maxLength: ACCOUNT_NAME_MAX, description: 'user name' },
       state: { type: 'string', enum: ['present', 'absent'], default: 'present', description: 'present or absent' },
       system: { type: 'boolean', default: false, description: 'create as a system account (only when creating)' },
       uid: { type: 'integer', minimum: 0, description: 'numeric user id' },
-      group: { type: 'string', minLength: 1, description: 'primary group; must exist' },
+      group: { type: 'string', pattern: ACCOUNT_ID_PATTERN, maxLength: ACCOUNT_NAME_MAX, description: 'primary group (name or gid); must exist' },
       groups: {
-        anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string', minLength: 1 } }],
+        anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string', pattern: ACCOUNT_ID_PATTERN, maxLength: ACCOUNT_NAME_MAX } }],
         description: 'supplementary groups (list or comma-separated); must exist',
       },
       append: { type: 'boolean', default: false, description: 'add groups to the current ones instead of replacing them' },
@@ -199,6 +204,10 @@ export default defineModule<UserArgs>({
   },
 
   async plan(a, ctx) {
+    // the hash is one line of the query's stdin and one `name:hash` record of chpasswd's; the
+    // shadow file it lands in separates its fields with ':'
+    if (a.password !== undefined) inputField('password', a.password, ':');
+    groupList(a.groups);
     const r = await ctx.remote.query(queryScript(a), a.password !== undefined ? { stdin: `${a.password}\n` } : undefined);
     if (r.rc !== 0) throw new ModuleFailure(`user ${a.name}: query failed (rc=${r.rc}): ${lastLines(r.stderr, 3)}`, { rc: r.rc });
     const s = parse(r.stdout);

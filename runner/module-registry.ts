@@ -104,11 +104,6 @@ export class ModuleRegistry implements ModuleCatalog {
     const props = (m.schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
     const out: Record<string, unknown> = { ...args };
     for (const [k, v] of Object.entries(out)) {
-      // `mode: 0644` unquoted is the YAML 1.1 octal integer 420, as in Ansible: back to "0644"
-      if (k === 'mode' && typeof v === 'number' && Number.isInteger(v) && v >= 0) {
-        out[k] = v.toString(8).padStart(4, '0');
-        continue;
-      }
       const t = props[k]?.type;
       const wantsBool = t === 'boolean' || (Array.isArray(t) && t.includes('boolean') && !t.includes('string'));
       // anything else is left for ajv to reject as "must be of type boolean"

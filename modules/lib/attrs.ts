@@ -6,7 +6,7 @@
  * Not a module: a helper for modules, importing only the module contract.
  */
 
-import { ModuleFailure, raw, sh, type Change, type DiffText, type FileStat } from '../../runner/module-api';
+import { ACCOUNT_ID_PATTERN, ACCOUNT_NAME_MAX, ModuleFailure, raw, sh, type Change, type DiffText, type FileStat } from '../../runner/module-api';
 
 /** owner/group/mode as a module receives them (mode already normalised by `modeArg`). */
 export interface Attrs {
@@ -16,44 +16,108 @@ export interface Attrs {
   mode?: string;
 }
 
+/** The symbolic form chmod takes: `u=rw,g=r,o=`, `a+X`, `g=u`. */
+const SYMBOLIC = '([ugoa]*([-+=]([rwxXst]*|[ugo]))+)(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*';
+/** Octal as a string: 644, 0644, 01777, and Python/YAML 1.2 style 0o644. */
+const OCTAL_TEXT = '0?[0-7]{3,4}|0[oO][0-7]{3,4}';
+
+/** `mode` of a file the module writes itself: octal only (a string, or a YAML number, see modeArg). */
+// One schema with two types, not anyOf: with ajv's coerceTypes an anyOf's string branch would
+// turn the YAML number 420 into the string "420" (octal 0420) before modeArg could see it; with
+// a type list ajv coerces only a value of neither type. `pattern` applies to strings only.
+export const OCTAL_MODE_SCHEMA = {
+  type: ['string', 'integer'],
+  pattern: `^(${OCTAL_TEXT})$`,
+  minimum: 0,
+  description: "Permissions as a quoted octal string ('0644'). See `tsplay doc file` for unquoted numbers.",
+} as const;
+
 /** JSON Schema fragments every file module uses, so `tsplay doc` describes them the same way. */
 export const ATTR_SCHEMA = {
   owner: {
-    anyOf: [{ type: 'string', minLength: 1 }, { type: 'integer', minimum: 0 }],
+    anyOf: [{ type: 'string', pattern: ACCOUNT_ID_PATTERN, maxLength: ACCOUNT_NAME_MAX }, { type: 'integer', minimum: 0 }],
     description: 'Name (or numeric uid) of the user that should own the file.',
   },
   group: {
-    anyOf: [{ type: 'string', minLength: 1 }, { type: 'integer', minimum: 0 }],
+    anyOf: [{ type: 'string', pattern: ACCOUNT_ID_PATTERN, maxLength: ACCOUNT_NAME_MAX }, { type: 'integer', minimum: 0 }],
     description: 'Name (or numeric gid) of the group that should own the file.',
   },
   mode: {
-    anyOf: [
-      { type: 'string', pattern: '^(0?[0-7]{3,4}|([ugoa]*([-+=]([rwxXst]*|[ugo]))+)(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*)$' },
-      { type: 'integer', minimum: 0 },
-    ],
+    // a type list, not anyOf: see OCTAL_MODE_SCHEMA
+    type: ['string', 'integer'],
+    pattern: `^(${OCTAL_TEXT}|${SYMBOLIC})$`,
+    minimum: 0,
     description:
-      "Permissions: an octal string ('0644'), or symbolic ('u=rw,g=r,o='). An unquoted YAML number " +
-      'is read as the octal digits written (0644 and 644 both mean 0644), since YAML 1.2 would otherwise make it decimal.',
+      "Permissions: an octal string ('0644', '0o644'), or symbolic ('u=rw,g=r,o='). Quote it. An unquoted 0644 " +
+      "is YAML's octal number and works; an unquoted 644 is the decimal number 644 (octal 01204) and is an error " +
+      "with the quoted form to write, as is any number that is not a plausible mode.",
   },
 } as const;
 
 const OCTAL = /^0?[0-7]{3,4}$/;
 
+/** Modes people write. A YAML number that is one of these is taken as it is. */
+const COMMON_MODES = new Set([
+  0o000, 0o400, 0o440, 0o444, 0o500, 0o550, 0o555, 0o600, 0o640, 0o644, 0o660, 0o664, 0o666, 0o700, 0o710, 0o711, 0o750,
+  0o751, 0o755, 0o770, 0o771, 0o775, 0o777, 0o1730, 0o1770, 0o1777, 0o2750, 0o2755, 0o2770, 0o2775, 0o2777, 0o4750, 0o4755,
+  0o6755,
+]);
+
 /**
- * Normalise a `mode` argument. YAML 1.2 parses `mode: 0644` as the decimal number 644, so an
- * integer is read back as the octal digits the user typed; digits 8/9 cannot be meant as octal.
+ * A mode that makes sense: nobody gets a right the owner lacks, and setuid/setgid/sticky come
+ * with an x bit they mean something with. 01204 (what an unquoted 644 is) does not.
+ */
+export function plausibleMode(m: number): boolean {
+  if (!Number.isInteger(m) || m < 0 || m > 0o7777) return false;
+  const u = (m >> 6) & 7;
+  const g = (m >> 3) & 7;
+  const o = m & 7;
+  if (g & ~u || o & ~u) return false;
+  if (m & 0o4000 && !(u & 1)) return false;
+  if (m & 0o2000 && !(g & 1)) return false;
+  if (m & 0o1000 && !(m & 0o111)) return false;
+  return true;
+}
+
+function octal4(m: number): string {
+  return m.toString(8).padStart(4, '0');
+}
+
+/**
+ * A YAML number as a mode. YAML 1.1 (the playbook loader's) reads an unquoted `0644` as the
+ * octal number 420, so the number IS the mode, as in Ansible. But an unquoted `644` is the
+ * decimal number 644, octal 01204: Ansible silently sets that. Here a number whose decimal
+ * digits are a plausible octal mode, while the number itself is not a common mode, is taken as
+ * that slip and refused with the quoted form to write; so is any number that is no plausible mode.
+ */
+function numericMode(v: number): string {
+  const fail = (why: string, hint?: number): never => {
+    throw new ModuleFailure(`mode ${v} ${why}${hint !== undefined ? `: did you mean '${octal4(hint)}'? Quote it: mode: '${octal4(hint)}'` : ''}`, { invalid_mode: v });
+  };
+  if (!Number.isInteger(v) || v < 0) fail('is not a permission');
+  const digits = String(v);
+  // the octal mode the digits spell, when that is what the user typed without a leading 0
+  const typed = /^[0-7]{1,5}$/.test(digits) ? parseInt(digits, 8) : undefined;
+  const slip = typed !== undefined && typed !== v && typed <= 0o7777 && (COMMON_MODES.has(typed) || plausibleMode(typed));
+  if (slip && !COMMON_MODES.has(v)) fail(`is read by YAML as the decimal number ${v} (octal ${v <= 0o7777 ? octal4(v) : v.toString(8)})`, typed);
+  if (v > 0o7777) fail(`(octal ${v.toString(8)}) is larger than any permission (07777)`);
+  if (!COMMON_MODES.has(v) && !plausibleMode(v)) {
+    throw new ModuleFailure(`mode ${v} is the unusual permission ${octal4(v)}; if that is meant, write it quoted: mode: '${octal4(v)}'`, { invalid_mode: v });
+  }
+  return octal4(v);
+}
+
+/**
+ * Normalise a `mode` argument to a 4-digit octal string or a checked symbolic mode. The one
+ * place modes are parsed: strings are octal digits as written ('644', '0644', '0o644') or
+ * symbolic; numbers are YAML's, see `numericMode`.
  */
 export function modeArg(mode: string | number | undefined): string | undefined {
   if (mode === undefined || mode === null) return undefined;
-  if (typeof mode === 'number') {
-    const digits = String(mode);
-    if (!/^[0-7]{1,4}$/.test(digits)) {
-      throw new ModuleFailure(`mode ${mode} is not an octal permission`, { invalid_mode: mode });
-    }
-    return digits.padStart(4, '0');
-  }
+  if (typeof mode === 'number') return numericMode(mode);
   const s = mode.trim();
   if (OCTAL.test(s)) return s.padStart(4, '0');
+  if (/^0[oO][0-7]{3,4}$/.test(s)) return s.slice(2).padStart(4, '0');
   // validates the symbolic form now, so a bad mode fails in plan rather than half-way through apply
   applySymbolic(s, 0, false);
   return s;

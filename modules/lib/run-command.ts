@@ -8,6 +8,7 @@
 import {
   ModuleFailure,
   lastLines,
+  pathArg,
   quote,
   sh,
   type ExecOptions,
@@ -93,7 +94,8 @@ export async function planCommand(
     }
   }
   const opts: ExecOptions = {};
-  if (args.chdir !== undefined) opts.cwd = args.chdir;
+  // `cd -` is cd's "previous directory" and `cd -P` an option: a relative chdir gets ./ in front
+  if (args.chdir !== undefined) opts.cwd = pathArg(args.chdir);
   if (args.stdin !== undefined) opts.stdin = args.stdin + ((args.stdin_add_newline ?? true) ? '\n' : '');
   return { changes: [{ kind: 'exec', summary: display, command, opts }] };
 }

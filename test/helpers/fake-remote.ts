@@ -572,8 +572,10 @@ export function makeContext<R extends Probe>(remote: R, o: ContextOptions = {}):
 // ---------------------------------------------------------------------------------------------
 // Validation and the engine's sequence
 
-// strictTypes: true makes a sloppy schema fail the tests instead of warning
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strictTypes: true });
+// strictTypes: true makes a sloppy schema fail the tests instead of warning; a type list is
+// deliberate (a `mode` is a string or a YAML number, and under the runtime's coerceTypes only a
+// type list, not anyOf, keeps the number a number)
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strictTypes: true, allowUnionTypes: true });
 const compiled = new WeakMap<TsplayModule, ValidateFunction>();
 
 export function validateArgs(mod: TsplayModule, args: unknown): { valid: boolean; args: any; errors: string[] } {

@@ -54,7 +54,7 @@ describe('copy (fake host)', () => {
 
   it('a new file: before null, mode resolved, validate passed on', async () => {
     const r = host();
-    await runModule(copy, { content: 'x', dest: '/etc/new', mode: 644, validate: 'check %s' }, r);
+    await runModule(copy, { content: 'x', dest: '/etc/new', mode: 0o644, validate: 'check %s' }, r);
     expect(r.writes[0].opts).toEqual({ mode: '0644', owner: undefined, group: undefined, backup: false, validate: 'check %s' });
   });
 

@@ -31,7 +31,7 @@ describe('file (fake host)', () => {
 
   it('drift: exact chown/chmod for attributes of an existing directory', async () => {
     const r = host().onExec(() => true, {});
-    const res = await runModule(file, { path: '/srv/data', state: 'directory', owner: 'root', mode: 755 }, r);
+    const res = await runModule(file, { path: '/srv/data', state: 'directory', owner: 'root', mode: 0o755 }, r);
     expect(r.execs).toEqual(['chown -- root /srv/data && chmod -- 00755 /srv/data']);
     expect(res.plan.changes[0]).toMatchObject({
       summary: 'set owner root, mode 0755 on /srv/data',

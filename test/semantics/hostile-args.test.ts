@@ -44,7 +44,7 @@ function run(dir: string, c: Case): TsplayRun {
 function failures(r: TsplayRun): string {
   return results(r)
     .filter((e) => e.status === 'failed')
-    .map((e) => JSON.stringify(e))
+    .map((e) => `${e.task}: ${e.result?.msg ?? JSON.stringify(e)}`)
     .join('\n') + r.stderr;
 }
 
@@ -204,5 +204,103 @@ describe('become variables never become options or shell code', () => {
     expect(r.code).toBe(0);
     const flagsOf = (argv: string[]) => argv.filter((a) => a === '-E' || a.startsWith('--preserve-env'));
     expect(fake.argvs().map(flagsOf)).toEqual([['-E'], ['--preserve-env=HOME']]);
+  });
+});
+
+/** A module-argument case: tasks, then what must hold afterwards (besides no marker, no stack). */
+interface ArgCase extends Case {
+  /** 'ok': the run succeeds; a RegExp: the named task fails with that message */
+  expect: 'ok' | RegExp;
+  /** checks on the project directory afterwards */
+  after?: (dir: string, r: TsplayRun) => void;
+  /** the watched files must be unchanged (default true) */
+  watched?: boolean;
+}
+
+const exists = (dir: string, rel: string) => fs.existsSync(path.join(dir, rel));
+const modeOf = (dir: string, rel: string) => (fs.lstatSync(path.join(dir, rel)).mode & 0o7777).toString(8).padStart(4, '0');
+const read = (dir: string, rel: string) => fs.readFileSync(path.join(dir, rel), 'utf8');
+
+const ARG_CASES: Array<[string, ArgCase]> = [
+  // file: every state with a path a program could read as an option
+  ['file touch path "-n" creates the file "-n"', { tasks: `    - file: { path: "-n", state: touch }`, expect: 'ok', after: (d) => expect(read(d, '-n')).toBe('') }],
+  ['file directory path "-delete" creates that directory', { tasks: `    - file: { path: "-delete", state: directory, mode: "0750" }`, expect: 'ok', after: (d) => expect(modeOf(d, '-delete')).toBe('0750') }],
+  ['file absent path "-rf" removes only "-rf"', { files: { '-rf': 'x' }, tasks: `    - file: { path: "-rf", state: absent }`, expect: 'ok', after: (d) => expect(exists(d, '-rf')).toBe(false) }],
+  ['file link "-l" -> "-s"', { files: { '-s': 's' }, tasks: `    - file: { path: "-l", src: "-s", state: link }`, expect: 'ok', after: (d) => expect(fs.readlinkSync(path.join(d, '-l'))).toBe('-s') }],
+  ['file hard link "-x" to "-h", and again (test -ef)', {
+    files: { '-h': 'h' },
+    tasks: `    - file: { path: "-x", src: "-h", state: hard }\n    - file: { path: "-x", src: "-h", state: hard }`,
+    expect: 'ok',
+    after: (d) => expect(fs.statSync(path.join(d, '-x')).ino).toBe(fs.statSync(path.join(d, '-h')).ino),
+  }],
+  ['file recurse (applied) on "-delete" changes only the tree under it', {
+    files: { '-delete/inside.txt': 'x\n' },
+    tasks: `    - file: { path: "-delete", state: directory, recurse: true, mode: "0700" }`,
+    expect: 'ok',
+    after: (d) => expect([modeOf(d, '-delete/inside.txt'), read(d, 'keep.txt')]).toEqual(['0700', 'keep\n']),
+  }],
+  ['file recurse --check on a directory named "!" (a find operator)', { check: true, files: { '!/x': 'x' }, tasks: `    - file: { path: "!", state: directory, recurse: true, mode: "0700" }`, expect: 'ok' }],
+  ['file recurse --check on a directory named "(" (a find operator)', { check: true, files: { '(/x': 'x' }, tasks: `    - file: { path: "(", state: directory, recurse: true, mode: "0700" }`, expect: 'ok' }],
+  ['file owner "--from=root" is refused', { tasks: `    - name: t\n      file: { path: keep.txt, owner: "--from=root" }`, expect: /owner/ }],
+  ['file group "-R" is refused', { tasks: `    - name: t\n      file: { path: watched, group: "-R", recurse: true, state: directory }`, expect: /group/ }],
+  ['file recurse with owner "-delete" is refused', { tasks: `    - name: t\n      file: { path: watched, owner: "-delete", recurse: true, state: directory }`, expect: /owner/ }],
+  ['file owner from a variable "-h" is refused', { vars: { o: '-h' }, tasks: `    - name: t\n      file: { path: keep.txt, owner: "{{ o }}" }`, expect: /owner/ }],
+  ['file mode "--reference=keep.txt" is refused', { tasks: `    - name: t\n      file: { path: keep.txt, mode: "--reference=keep.txt" }`, expect: /mode/ }],
+  // copy, template, lineinfile: destinations and attributes
+  ['copy content to dest "-delete"', { tasks: `    - copy: { content: "--x\\n", dest: "{{ playbook_dir }}/-delete" }`, expect: 'ok', after: (d) => expect(read(d, '-delete')).toBe('--x\n') }],
+  ['copy content to dest "--help"', { tasks: `    - copy: { content: "h", dest: "{{ playbook_dir }}/--help", mode: "0600" }`, expect: 'ok', after: (d) => expect([read(d, '--help'), modeOf(d, '--help')]).toEqual(['h', '0600']) }],
+  ['copy owner "-h" is refused', { tasks: `    - name: t\n      copy: { content: "x", dest: "{{ playbook_dir }}/new.txt", owner: "-h" }`, expect: /owner/, after: (d) => expect(exists(d, 'new.txt')).toBe(false) }],
+  ['copy group "root:root" is refused', { tasks: `    - name: t\n      copy: { content: "x", dest: "{{ playbook_dir }}/new.txt", group: "root:root" }`, expect: /group/, after: (d) => expect(exists(d, 'new.txt')).toBe(false) }],
+  ['template dest "-t"', { files: { 'templates/t.j2': '{{ v }}\n' }, vars: { v: '-v' }, tasks: `    - template: { src: t.j2, dest: "{{ playbook_dir }}/-t" }`, expect: 'ok', after: (d) => expect(read(d, '-t')).toBe('-v\n') }],
+  ['template owner "--reference=x" is refused', { files: { 'templates/t.j2': 'x' }, tasks: `    - name: t\n      template: { src: t.j2, dest: "{{ playbook_dir }}/t.out", owner: "--reference=x" }`, expect: /owner/, after: (d) => expect(exists(d, 't.out')).toBe(false) }],
+  ['lineinfile path "-i" with line "--x"', { tasks: `    - lineinfile: { path: "{{ playbook_dir }}/-i", line: "--x", create: true }`, expect: 'ok', after: (d) => expect(read(d, '-i')).toBe('--x\n') }],
+  ['lineinfile owner "-R" is refused', { tasks: `    - name: t\n      lineinfile: { path: "{{ playbook_dir }}/keep.txt", line: x, owner: "-R" }`, expect: /owner/ }],
+  ['stat path "-L"', { files: { '-L': 'l' }, tasks: `    - stat: { path: "-L" }\n      register: s\n    - assert: { that: ["s.stat.exists", "s.stat.size == 1"] }`, expect: 'ok' }],
+  // command: its guards and chdir
+  ['command chdir "-" runs in the directory "-" (not cd\'s previous directory)', {
+    files: { '-/f': '' },
+    tasks: `    - command: pwd\n      args: { chdir: "-" }\n      register: p\n    - copy: { content: "{{ p.stdout }}", dest: "{{ playbook_dir }}/pwd.out" }`,
+    expect: 'ok',
+    after: (d) => expect(read(d, 'pwd.out')).toMatch(/\/-$/),
+  }],
+  ['command chdir "-P" is a directory, not an option of cd', { files: { '-P/f': '' }, tasks: `    - command: pwd\n      args: { chdir: "-P" }\n      register: p\n    - assert: { that: ["p.stdout is search('/-P$')"] }`, expect: 'ok' }],
+  ['command creates "-delete" (exists): skipped', { files: { '-delete': '' }, tasks: `    - command: touch ${MARK}\n      args: { creates: "-delete" }`, expect: 'ok' }],
+  ['command removes "-*" (a glob of option-like names, none there): skipped', { tasks: `    - command: touch ${MARK}\n      args: { removes: "-*" }`, expect: 'ok' }],
+  // accounts: names that would be options, in check mode (nothing may be created on this machine)
+  ['user name "-o" is refused', { check: true, tasks: `    - name: t\n      user: { name: "-o" }`, expect: /name/ }],
+  ['user groups "wheel,-G" is refused', { check: true, tasks: `    - name: t\n      user: { name: tsplayh12, groups: "wheel,-G" }`, expect: /groups: "-G" starts with "-"/ }],
+  ['user group "--root=/tmp" is refused', { check: true, tasks: `    - name: t\n      user: { name: tsplayh12, group: "--root=/tmp" }`, expect: /group/ }],
+  ['user password hash with a newline is refused (would add a chpasswd record for root)', { check: true, vars: { pw: '$6$x$y\nroot:$6$a$b' }, tasks: `    - name: t\n      user: { name: tsplayh12, password: "{{ pw }}" }`, expect: /password contains a newline/ }],
+  ['group name "-f" is refused', { check: true, tasks: `    - name: t\n      group: { name: "-f" }`, expect: /name/ }],
+  ['file-owner owner "--reference=/etc" is refused', { tasks: `    - name: t\n      file-owner: { path: /tmp, owner: "--reference=/etc" }`, expect: /owner/ }],
+  ['package name "-y" is refused', { check: true, tasks: `    - name: t\n      package: { name: "-y" }`, expect: /name/ }],
+  ['wait_for path "-x" absent: done at once', { tasks: `    - wait_for: { path: "-x", state: absent, timeout: 5 }`, expect: 'ok' }],
+  // modes
+  ['mode: 644 unquoted (the decimal 644) is an error with the quoted form', {
+    tasks: `    - name: t\n      copy: { content: "x", dest: "{{ playbook_dir }}/m.txt", mode: 644 }`,
+    expect: /mode 644 is read by YAML as the decimal number 644 \(octal 1204\): did you mean '0644'\? Quote it: mode: '0644'/,
+    after: (d) => expect(exists(d, 'm.txt')).toBe(false),
+  }],
+  ['mode: 0644 unquoted (YAML octal) is 0644', { tasks: `    - copy: { content: "x", dest: "{{ playbook_dir }}/m.txt", mode: 0644 }`, expect: 'ok', after: (d) => expect(modeOf(d, 'm.txt')).toBe('0644') }],
+  ['mode: "0o640" is 0640', { tasks: `    - copy: { content: "x", dest: "{{ playbook_dir }}/m.txt", mode: "0o640" }`, expect: 'ok', after: (d) => expect(modeOf(d, 'm.txt')).toBe('0640') }],
+  ['file mode: 755 unquoted is an error', { tasks: `    - name: t\n      file: { path: watched, state: directory, mode: 755 }`, expect: /did you mean '0755'/ }],
+];
+
+describe('module arguments that look like options stay operands, or are refused', () => {
+  it.each(ARG_CASES)('%s', (_name, c) => {
+    const dir = project(c);
+    const watched = treeHash(path.join(dir, 'watched'));
+    const r = run(dir, c);
+    noStack(r);
+    if (c.expect === 'ok') {
+      expect({ code: r.code, failures: failures(r) }).toEqual({ code: 0, failures: '' });
+    } else {
+      expect(r.code).not.toBe(0);
+      expect(failures(r)).toMatch(c.expect);
+    }
+    expect(markers(dir)).toEqual([]);
+    expect(read(dir, 'keep.txt')).toBe('keep\n');
+    if (c.watched !== false) expect(treeHash(path.join(dir, 'watched'))).toBe(watched);
+    c.after?.(dir, r);
   });
 });

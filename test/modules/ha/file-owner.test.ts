@@ -144,10 +144,11 @@ describe('file-owner (real /bin/sh, real find and chown)', () => {
       expect(fs.statSync(path.join(p, bad)).uid).toBe(1);
       expect((await runTask(fileOwner, { path: p, owner: 'daemon', group: 'daemon' }, h)).changed).toBe(false);
     }
-    // a hostile user name is looked up literally and fails cleanly
-    await expect(runTask(fileOwner, { path: root, owner: '$(touch /tmp/pwned)', group: 'daemon' }, h)).rejects.toThrow(
-      'user $(touch /tmp/pwned) does not exist',
-    );
+    // a hostile user name is refused by the schema, before anything runs
+    await expect(runTask(fileOwner, { path: root, owner: '$(touch /tmp/pwned)', group: 'daemon' }, h)).rejects.toThrow(/\/owner must match pattern/);
+    await expect(runTask(fileOwner, { path: root, owner: 'daemon', group: '--from=root' }, h)).rejects.toThrow(/\/group must match pattern/);
+    // a name that passes the rule but does not exist is looked up literally and fails cleanly
+    await expect(runTask(fileOwner, { path: root, owner: 'no.such-user_x', group: 'daemon' }, h)).rejects.toThrow('user no.such-user_x does not exist');
     expect(fs.existsSync('/tmp/pwned')).toBe(false);
   });
 

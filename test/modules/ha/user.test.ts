@@ -120,6 +120,31 @@ describe('user (fake host)', () => {
     expect(h.mutations()).toEqual([]);
   });
 
+  // issue 12: the hash is a line of the query's stdin and a `name:hash` record of chpasswd's
+  test.each([
+    ['a newline adding a record for root', `${HASH}\nroot:$6$x$y`, /password contains a newline/],
+    ['a carriage return', `${HASH}\r`, /password contains a carriage return/],
+    ['a NUL', `${HASH}\u0000x`, /password contains the control character U\+0000/],
+    ['an ESC', `\u001b[2J${HASH}`, /password contains the control character U\+001B/],
+    ['a DEL', `${HASH}\u007f`, /password contains the control character U\+007F/],
+    ['a colon (the shadow field separator)', `${HASH}:0:0`, /password contains ":"/],
+  ])('a password hash with %s is refused before anything runs, and not shown', async (_what, pw, re) => {
+    const h = host(['absent']);
+    const e = await runTask(user, { name: 'motadata', password: pw }, h).catch((x) => x);
+    expect(e).toBeInstanceOf(ModuleFailure);
+    expect(e.message).toMatch(re);
+    expect(e.message).not.toContain('saltsalt');
+    expect(h.calls).toEqual([]);
+  });
+
+  test.each([['-G'], ['--root=/tmp'], ['a:b'], ['wheel,-x'], ['x y']])('groups %j (string or list) is refused before anything runs', async (g) => {
+    const h = host(['absent']);
+    await expect(runTask(user, { name: 'motadata', groups: g }, h)).rejects.toThrow(/groups/);
+    await expect(runTask(user, { name: 'motadata', groups: [g] }, h)).rejects.toThrow(/groups/);
+    expect(validate(user, { name: 'motadata', group: g }).valid).toBe(false);
+    expect(h.calls).toEqual([]);
+  });
+
   test('bad arguments', () => {
     for (const bad of [...HOSTILE, '-o', 'a:b']) expect([bad, validate(user, { name: bad }).valid]).toEqual([bad, false]);
     expect(validate(user, { name: 'x', sudo: 'yes' }).valid).toBe(false);

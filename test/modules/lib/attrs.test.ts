@@ -2,22 +2,72 @@ import { applySymbolic, attrChange, attrCommand, attrDrift, modeArg, resolveMode
 import type { FileStat } from '../../../runner/module-api';
 
 describe('modeArg', () => {
-  it('reads YAML 1.2 integers as the octal digits typed', () => {
-    expect(modeArg(644)).toBe('0644');
-    expect(modeArg(755)).toBe('0755');
-    expect(modeArg(2775)).toBe('2775');
-    expect(modeArg(0)).toBe('0000');
+  // Numbers are what the YAML 1.1 loader gives: an unquoted 0644 is the octal number 0o644 (420),
+  // an unquoted 644 is the decimal number 644 (octal 01204), which Ansible would silently set.
+  it.each([
+    ['unquoted 0644', 0o644, '0644'],
+    ['unquoted 0755', 0o755, '0755'],
+    ['unquoted 0640', 0o640, '0640'],
+    ['unquoted 0600', 0o600, '0600'],
+    ['unquoted 0440', 0o440, '0440'],
+    ['unquoted 0500', 0o500, '0500'],
+    ['unquoted 0777', 0o777, '0777'],
+    ['unquoted 0771', 0o771, '0771'],
+    ['unquoted 0705 (not common, plausible)', 0o705, '0705'],
+    ['unquoted 0604', 0o604, '0604'],
+    ['unquoted 01777', 0o1777, '1777'],
+    ['unquoted 02775', 0o2775, '2775'],
+    ['unquoted 04755', 0o4755, '4755'],
+    ['unquoted 0', 0, '0000'],
+  ])('%s is taken as the mode it is', (_what, v, want) => {
+    expect(modeArg(v)).toBe(want);
   });
-  it('pads octal strings, keeps symbolic ones', () => {
-    expect(modeArg('644')).toBe('0644');
-    expect(modeArg('0640')).toBe('0640');
-    expect(modeArg('u=rw,g=r,o=')).toBe('u=rw,g=r,o=');
+
+  it.each([
+    [644, '0644'],
+    [755, '0755'],
+    [600, '0600'],
+    [640, '0640'],
+    [750, '0750'],
+    [700, '0700'],
+    [400, '0400'],
+    [440, '0440'],
+    [664, '0664'],
+    [775, '0775'],
+    [1777, '1777'],
+    [2775, '2775'],
+    [4755, '4755'],
+  ])('unquoted %d (a decimal number) is an error with the quoted form: %s', (v, want) => {
+    expect(() => modeArg(v)).toThrow(new RegExp(`^mode ${v} is read by YAML as the decimal number ${v} \\(octal \\d+\\): did you mean '${want}'\\? Quote it: mode: '${want}'$`));
+  });
+
+  it.each([
+    [17777, /larger than any permission/],
+    [689, /unusual permission 1261; if that is meant, write it quoted: mode: '1261'/],
+    [7, /unusual permission 0007/],
+    [-1, /is not a permission/],
+    [6.5, /is not a permission/],
+  ])('refuses %d, which is no plausible mode', (v, re) => {
+    expect(() => modeArg(v)).toThrow(re);
+  });
+
+  it.each([
+    ['644', '0644'],
+    ['0640', '0640'],
+    ['1777', '1777'],
+    ['0o644', '0644'],
+    ['0O750', '0750'],
+    ['0o2775', '2775'],
+    [' 0600 ', '0600'],
+    ['u=rw,g=r,o=', 'u=rw,g=r,o='],
+  ])('string %j is %j (octal digits as written, or symbolic)', (v, want) => {
+    expect(modeArg(v)).toBe(want);
+  });
+
+  it('keeps undefined, refuses a bad symbolic mode', () => {
     expect(modeArg(undefined)).toBeUndefined();
-  });
-  it('refuses what cannot be a mode', () => {
-    expect(() => modeArg(17777)).toThrow(/not an octal permission/);
-    expect(() => modeArg(689)).toThrow(/not an octal permission/);
     expect(() => modeArg('u+q')).toThrow(/bad symbolic mode/);
+    expect(() => modeArg('0o9')).toThrow(/bad symbolic mode/);
   });
 });
 
