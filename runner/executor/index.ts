@@ -42,6 +42,8 @@ import { emptyCounters, type HostCounters, type HostStatus } from '../output/eve
 import { MASK, secrets } from '../secrets';
 import { CheckOverlay } from './check-overlay';
 import { HostState } from './host-state';
+import { nestInclude } from './include-depth';
+import { interruptible } from './interruptible';
 import type { RunOptions, Services } from './types';
 import { extendVars, hasTemplate, lazyVars, mergeLayers, type Vars } from './vars';
 import { BOOLEAN_SPELLINGS, parseBoolean } from '../booleans';
@@ -205,6 +207,8 @@ export class PlaybookExecutor {
     } finally {
       await this.pool.closeAll().catch(() => undefined);
     }
+    // Ctrl-C during the last task leaves no later check point to throw: the signal decides
+    if (this.o.signal.aborted) this.interrupted = true;
     const counters: Record<string, HostCounters> = {};
     for (const [n, h] of this.hosts) if (h.targeted) counters[n] = h.counters;
     let exitCode: number = EXIT.OK;
@@ -561,7 +565,8 @@ export class PlaybookExecutor {
    * unless skipped by name; 'never' runs only when one of its other tags is asked for by name
    * (not by 'all' or 'tagged'); a skip of any of a task's tags wins, even over 'always'.
    */
-  private tagSelected(taskTags: string[]): boolean {
+  private tagSelected(taskTags: string[], play?: PlayRun): boolean {
+    if (play && taskTags.some((t) => hasTemplate(t))) taskTags = this.renderTags(taskTags, play);
     const untagged = taskTags.length === 0;
     const tags = new Set(untagged ? ['untagged'] : taskTags);
     const only = this.o.tags.length ? this.o.tags : ['all'];
@@ -577,6 +582,21 @@ export class PlaybookExecutor {
       else if (named(skip) || (skip.includes('tagged') && !untagged)) run = false;
     }
     return run;
+  }
+
+  /** Templated tags are rendered with the play's variables, as Ansible does (a list or "a,b"). */
+  private renderTags(tags: string[], run: PlayRun): string[] {
+    const out: string[] = [];
+    for (const t of tags) {
+      let v: unknown = t;
+      try {
+        if (hasTemplate(t)) v = this.s.templar.renderValueSync(t, { ...run.play.vars, ...this.o.extraVars });
+      } catch {
+        v = t; // a tag that needs host variables stays as written: it selects nothing
+      }
+      for (const x of Array.isArray(v) ? v : String(v).split(',')) if (String(x).trim()) out.push(String(x).trim());
+    }
+    return out;
   }
 
   private childScope(scope: Scope, item: BlockDef | TaskDef | IncludeDef | MetaDef): Scope {
@@ -609,7 +629,7 @@ export class PlaybookExecutor {
       if (active.length === 0) return;
       switch (item.kind) {
         case 'task':
-          if (!this.tagSelected(item.effectiveTags)) continue;
+          if (!this.tagSelected(item.effectiveTags, run)) continue;
           if (!this.startAtFound) {
             const n = taskDisplayName(item);
             if (n === this.o.startAtTask || item.name === this.o.startAtTask) this.startAtFound = true;
@@ -622,11 +642,11 @@ export class PlaybookExecutor {
           break;
         case 'include_tasks':
         case 'include_role':
-          if (!this.tagSelected(item.effectiveTags)) continue;
+          if (!this.tagSelected(item.effectiveTags, run)) continue;
           await this.runInclude(run, item, active, this.childScope(scope, item));
           break;
         case 'meta':
-          if (!this.tagSelected(item.effectiveTags) && item.action !== 'flush_handlers') continue;
+          if (!this.tagSelected(item.effectiveTags, run) && item.action !== 'flush_handlers') continue;
           await this.runMeta(run, item, active, this.childScope(scope, item));
           break;
       }
@@ -664,39 +684,70 @@ export class PlaybookExecutor {
   }
 
   private async runInclude(run: PlayRun, inc: IncludeDef, hosts: HostState[], scope: Scope): Promise<void> {
-    // resolve per host (when + templated target), then group hosts by what they include
-    const groups = new Map<string, { hosts: HostState[]; params: Vars; vars: Vars }>();
+    // resolve per host and loop item (when + templated target/tasks_from/params), then group the
+    // hosts by what they include: one group per distinct include, in order of first appearance
+    const groups = new Map<string, { target: string; tasksFrom?: string; hosts: HostState[]; params: Vars; loopVars?: Vars }>();
+    const name = inc.name ?? `${inc.kind}: ${inc.target}`;
     for (const h of hosts) {
       const vars = await this.taskVars(run, h, scope, inc);
-      const conds = [...scope.conditions, ...(inc.when !== undefined ? [inc.when] : [])];
-      let ok = true;
-      for (const c of conds) if (!(await this.s.templar.evaluate(c, vars, inc.loc))) ok = false;
-      if (!ok) {
-        this.recordResult(run, h, inc.name ?? `${inc.kind}: ${inc.target}`, { status: 'skipped', result: { skipped: true } }, 0);
-        continue;
+      try {
+        if (!(await this.allHold(scope.conditions, vars, inc))) {
+          this.recordResult(run, h, name, { status: 'skipped', result: { skipped: true } }, 0);
+          continue;
+        }
+        let items: Array<Vars | undefined> = [undefined];
+        if (inc.loop !== undefined) {
+          const loop = await this.loopItems(inc, vars);
+          const loopVar = inc.loopControl?.loopVar ?? 'item';
+          items = loop.map((item, i) => ({
+            [loopVar]: item,
+            ansible_loop_var: loopVar,
+            ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === loop.length - 1, length: loop.length },
+            ...(inc.loopControl?.indexVar ? { [inc.loopControl.indexVar]: i } : {}),
+          }));
+        }
+        let included = false;
+        for (const loopVars of items) {
+          const iv = loopVars ? extendVars(this.s.templar, vars, loopVars) : vars;
+          if (inc.when !== undefined && !(await this.s.templar.evaluate(inc.when, iv, inc.loc))) continue;
+          included = true;
+          const target = String(await this.s.templar.renderValue(inc.target, iv, inc.loc));
+          const tf = inc.tasksFrom === undefined ? undefined : await this.s.templar.renderValue(inc.tasksFrom, iv, inc.loc);
+          const tasksFrom = tf === undefined || tf === null || tf === OMIT ? undefined : String(tf);
+          const params = stripOmit(await this.s.templar.renderValue(inc.params ?? {}, iv, inc.loc)) as Vars;
+          const key = JSON.stringify([target, tasksFrom ?? null, params, loopVars ?? null]);
+          let g = groups.get(key);
+          if (!g) {
+            g = { target, tasksFrom, hosts: [], params, loopVars };
+            groups.set(key, g);
+          }
+          g.hosts.push(h);
+        }
+        if (!included) this.recordResult(run, h, name, { status: 'skipped', result: { skipped: true } }, 0);
+      } catch (e) {
+        // a target that cannot be rendered fails this host, as a task would
+        if (!(e instanceof TsplayError) || e instanceof InterruptedError) throw e;
+        const out = this.errorOutcome(e);
+        const ignored = await this.keywordBool('ignore_errors', inc.ignoreErrors ?? scope.ignoreErrors, vars, inc.loc, false);
+        if (!ignored) h.failed = true;
+        this.recordResult(run, h, name, { ...out, ignored }, 0, { msg: String(out.result.msg) });
       }
-      const target = String(await this.s.templar.renderValue(inc.target, vars, inc.loc));
-      const params = (await this.s.templar.renderValue(inc.params ?? {}, vars, inc.loc)) as Vars;
-      const key = `${target}\0${JSON.stringify(params)}`;
-      let g = groups.get(key);
-      if (!g) {
-        g = { hosts: [], params, vars: params };
-        groups.set(key, g);
-      }
-      g.hosts.push(h);
     }
-    for (const [key, g] of groups) {
-      const target = key.split('\0')[0];
+    for (const g of groups.values()) {
+      const target = g.target;
+      // the loop variables are seen by every included task
+      const extra = g.loopVars ? [g.loopVars] : [];
       let loaded: { items: TaskItem[]; scope: Scope };
       try {
         if (inc.kind === 'include_tasks') {
-          const items = await this.s.loader.loadTasksFile(target, inc.dir, scope.role ?? inc.role, inc.effectiveTags, inc.loc);
-          loaded = { items, scope: { ...scope, vars: [...scope.vars, g.params] } };
+          const items = await this.s.loader.loadTasksFile(target, inc.dir, scope.role ?? inc.role, inc.parentTags, inc.loc);
+          loaded = { items, scope: { ...scope, vars: [...scope.vars, g.params, ...extra] } };
         } else {
-          const r = await this.s.loader.loadRole(target, inc.dir, g.params, inc.tasksFrom, inc.effectiveTags, inc.loc);
+          const r = await this.s.loader.loadRole(target, inc.dir, g.params, g.tasksFrom, inc.parentTags, inc.loc);
           run.handlers.push(...r.handlers);
-          loaded = { items: r.tasks, scope: { ...scope, role: r.role } };
+          loaded = { items: r.tasks, scope: { ...scope, role: r.role, vars: [...scope.vars, ...extra] } };
         }
+        nestInclude(inc, loaded.items);
       } catch (e) {
         if (!(e instanceof TsplayError) || e instanceof InterruptedError) throw e;
         // a missing or invalid included file fails the hosts that include it, as a task would
@@ -945,7 +996,7 @@ export class PlaybookExecutor {
     }
   }
 
-  private async allHold(conds: unknown[], vars: Vars, task: TaskDef): Promise<boolean> {
+  private async allHold(conds: unknown[], vars: Vars, task: { loc: SourceLocation }): Promise<boolean> {
     for (const c of conds) if (!(await this.s.templar.evaluate(c, vars, task.loc))) return false;
     return true;
   }
@@ -1046,7 +1097,7 @@ export class PlaybookExecutor {
     return b;
   }
 
-  private async loopItems(task: TaskDef, vars: Vars): Promise<unknown[]> {
+  private async loopItems(task: Pick<TaskDef, 'loop' | 'loc'>, vars: Vars): Promise<unknown[]> {
     const v = await this.s.templar.renderValue(task.loop, vars, task.loc);
     if (v === null || v === undefined) return [];
     if (!Array.isArray(v)) throw new TemplateError(`loop must be a list, got ${typeof v}`, task.loc);
@@ -1180,7 +1231,7 @@ export class PlaybookExecutor {
     }
     const env = await this.environment(scope, vars);
     const remote = mod.local ? undefined : await this.remoteFor(target, connVars, scope, task);
-    const wrapped = remote ? withEnv(remote, env) : undefined;
+    const wrapped = remote ? interruptible(withEnv(remote, env), this.o.signal) : undefined;
     const ctxBase = {
       host: h.name,
       vars,

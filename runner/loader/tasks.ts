@@ -671,11 +671,12 @@ export class TaskParser {
     this.readKeywords(v, raw, key, INCLUDE_KEYS, key, out, scope);
     const target = this.fileArg(raw, key, scope) ?? '';
     const loop = await this.readLoop(v, raw, scope);
-    const inc: IncludeDef = { kind: 'include_tasks', ...out, ...this.base(scope, loc, out), target, params: { ...(out.vars ?? {}) } };
+    // its own tags select the include; the included tasks get only the enclosing ones (Ansible)
+    const inc: IncludeDef = { kind: 'include_tasks', ...out, ...this.base(scope, loc, out), target, params: { ...(out.vars ?? {}) }, parentTags: scope.tags };
     if (loop.loop !== undefined) inc.loop = loop.loop;
     if (loop.loopControl) inc.loopControl = loop.loopControl;
     if (scope.handler) this.sess.error('include_tasks cannot be used as a handler', loc);
-    else if (target && !hasTemplate(target)) await this.checkInclude(target, valueLoc(raw, key, scope.file), inc.effectiveTags, scope);
+    else if (target && !hasTemplate(target)) await this.checkInclude(target, valueLoc(raw, key, scope.file), inc.parentTags, scope);
     return inc;
   }
 
@@ -755,14 +756,14 @@ export class TaskParser {
     const { name, tasksFrom } = this.roleArgs(raw, key, scope);
     const loop = await this.readLoop(v, raw, scope);
     // Ansible passes include_role's task vars to the role as its params
-    const inc: IncludeDef = { kind: 'include_role', ...out, ...this.base(scope, loc, out), target: name ?? '', params: { ...(out.vars ?? {}) } };
+    const inc: IncludeDef = { kind: 'include_role', ...out, ...this.base(scope, loc, out), target: name ?? '', params: { ...(out.vars ?? {}) }, parentTags: scope.tags };
     if (tasksFrom !== undefined) inc.tasksFrom = tasksFrom;
     if (loop.loop !== undefined) inc.loop = loop.loop;
     if (loop.loopControl) inc.loopControl = loop.loopControl;
     scope.play.dynamicRoles = true;
     if (scope.handler) this.sess.error('include_role cannot be used as a handler', loc);
     else if (name && !hasTemplate(name) && !(tasksFrom && hasTemplate(tasksFrom))) {
-      await this.roles.check(name, tasksFrom, valueLoc(raw, key, scope.file), inc.effectiveTags, scope);
+      await this.roles.check(name, tasksFrom, valueLoc(raw, key, scope.file), inc.parentTags, scope);
     }
     return inc;
   }

@@ -98,6 +98,8 @@ export interface IncludeDef extends CommonKeywords {
   tasksFrom?: string;
   /** include_role: the role's params (from `vars:` and extra keys) */
   params: Record<string, unknown>;
+  /** the enclosing play/block/role tags: what the included tasks inherit (not the include's own) */
+  parentTags: string[];
   loop?: unknown;
   loopControl?: TaskDef['loopControl'];
   role?: RoleRef;

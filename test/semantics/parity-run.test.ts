@@ -311,3 +311,46 @@ describe('variables, loops and tags', () => {
     expect(msgs(r)).toEqual(want);
   });
 });
+
+describe('includes', () => {
+  const ROLE = {
+    'roles/r/tasks/main.yml': '- debug: msg="main {{ item | default(\'-\') }}"\n',
+    'roles/r/tasks/other.yml': '- debug: msg="other"\n',
+    'roles/t/tasks/main.yml': '- debug: msg=one\n  tags: one\n- debug: msg=two\n  tags: two\n',
+    'inc.yml': '- debug: msg="inc {{ item }}"\n',
+  };
+
+  test('include_tasks with a loop runs the file once per item, item visible inside (d19)', () => {
+    const r = run({ ...ROLE, 'pb.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - include_tasks: inc.yml\n      loop: [a, b]\n` });
+    expect(msgs(r)).toEqual(['inc a', 'inc b']);
+  });
+
+  test('include_role in a loop: the role sees item (d14), and the name may come from it (d10)', () => {
+    const r = run({
+      ...ROLE,
+      'pb.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - include_role: { name: r }\n      loop: [1, 2]\n    - include_role: { name: "{{ item }}" }\n      loop: [r]\n`,
+    });
+    expect(r.code).toBe(0);
+    expect(msgs(r)).toEqual(['main 1', 'main 2', 'main r']);
+  });
+
+  test('include_role tasks_from is templated; omit means main (d20)', () => {
+    const r = run({
+      ...ROLE,
+      'pb.yml': `- hosts: all\n  gather_facts: false\n  vars: { tf: other }\n  tasks:\n    - include_role: { name: r, tasks_from: "{{ tf }}" }\n    - include_role: { name: r, tasks_from: "{{ omit }}" }\n`,
+    });
+    expect(msgs(r)).toEqual(['other', 'main -']);
+  });
+
+  test("an include's own tags select it but are not given to the included tasks (d15)", () => {
+    const r = run({ ...ROLE, 'pb.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - include_role: { name: t }\n      tags: [one, two]\n` }, ['--tags', 'one']);
+    expect(msgs(r)).toEqual(['one']);
+  });
+
+  test('templated tags are rendered with the play vars (d24)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all\n  gather_facts: false\n  vars: { the_tags: [t3] }\n  tasks:\n    - debug: msg=templated\n      tags: "{{ the_tags }}"\n    - debug: msg=other\n      tags: t4\n`,
+    }, ['--tags', 't3']);
+    expect(msgs(r)).toEqual(['templated']);
+  });
+});
