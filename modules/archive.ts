@@ -9,10 +9,12 @@
  *   missing_ok  a missing path skips the task instead of failing it (default false)
  *
  * Creates dest_dir/<name>-YYYYMMDD-HHMMSS.tar.gz (host's local time; "-1", "-2"... appended if
- * that name exists) with `tar -czf`, entries relative to the parent of path. The archive is
- * private (umask 077): backups hold configuration secrets. tar's rc 1 ("file changed as we
- * read it") is accepted with a warning in the result; other errors fail and remove the partial
- * archive.
+ * that name is taken, by anything, a dangling symlink too) with `tar -czf`, entries relative to
+ * the parent of path. The archive is made in a private directory and published with a hard link,
+ * so nothing is ever written through a link planted at the predictable name, and a partial
+ * archive never has a final name. It is private (umask 077): backups hold configuration secrets.
+ * tar's rc 1 ("file changed as we read it") is accepted with a warning in the result; other
+ * errors fail and remove the partial archive.
  *
  * A backup is always a change: every run makes a new archive.
  *
@@ -27,6 +29,7 @@
 
 import * as path from 'path';
 import { defineModule, lastLines, ModuleFailure, sh, type ModuleContext, type Remote } from '../runner/module-api';
+import { parsePrivateOutput, privateOutputCommand } from './lib/private-output';
 
 export interface ArchiveArgs {
   path: string;
@@ -45,24 +48,27 @@ function prefixOf(a: ArchiveArgs): string {
   return a.name ?? (parts(a.path).base === '.' ? 'root' : parts(a.path).base);
 }
 
-/** The one command: pick a free timestamped name, tar into it, print its size, tar's rc and its path. */
+/**
+ * The one command: tar into a private directory in dest_dir, then publish the archive under the
+ * first free timestamped name (never through a link planted at that predictable name: see
+ * lib/private-output.ts); print its size, tar's rc and its path.
+ */
 export function archiveCommand(a: ArchiveArgs): string {
   const { parent, base } = parts(a.path);
-  const stem = sh`${a.dest_dir}/${prefixOf(a)}`;
-  return [
-    'umask 077',
-    sh`mkdir -p -- ${a.dest_dir}`,
-    'ts=$(date +%Y%m%d-%H%M%S)',
-    `f=${stem}-"$ts".tar.gz`,
-    'n=1',
-    `while [ -e "$f" ]; do f=${stem}-"$ts"-"$n".tar.gz; n=$((n + 1)); done`,
-    sh`tar -czf "$f" -C ${parent} -- ${base}`,
-    'rc=$?',
-    // rc 1: some file changed while being read; the archive is still complete enough to keep
-    'if [ "$rc" -gt 1 ]; then rm -f -- "$f"; exit "$rc"; fi',
-    // the path last and unterminated: it may itself contain newlines
-    `printf 'size %s\\ntarrc %s\\narchive %s' "$(wc -c < "$f" | tr -d ' ')" "$rc" "$f"`,
-  ].join('\n');
+  return privateOutputCommand({
+    destDir: a.dest_dir,
+    prefix: prefixOf(a),
+    ext: 'tar.gz',
+    pathLabel: 'archive',
+    report: ['tarrc', 'rc'],
+    produce: [
+      // to stdout: the shell opened ./out in the private directory; tar opens nothing by name
+      sh`( cd / && tar -czf - -C ${parent} -- ${base} ) > ./out`,
+      'rc=$?',
+      // rc 1: some file changed while being read; the archive is still complete enough to keep
+      'if [ "$rc" -gt 1 ]; then fail "" "$rc"; fi',
+    ],
+  });
 }
 
 export default defineModule<ArchiveArgs>({
@@ -99,13 +105,8 @@ export default defineModule<ArchiveArgs>({
     if (c.kind !== 'exec') return;
     const r = await ctx.remote.exec(c.command);
     if (r.rc !== 0) throw new ModuleFailure(`archive ${a.path} failed (rc=${r.rc}): ${lastLines(r.stderr, 5)}`, { rc: r.rc, stderr: r.stderr });
-    const out: Record<string, string> = {};
-    const at = r.stdout.indexOf('\narchive ');
-    for (const line of r.stdout.slice(0, at).split('\n')) {
-      const i = line.indexOf(' ');
-      if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-    }
-    out.archive = r.stdout.slice(at + '\narchive '.length);
+    const { path: archive, fields } = parsePrivateOutput(r.stdout, 'archive');
+    const out: Record<string, string> = { ...fields, archive };
     const result: Record<string, unknown> = { archive: out.archive, size: Number(out.size), msg: `created ${out.archive}` };
     if (out.tarrc === '1') result.warning = `some files changed while they were archived: ${lastLines(r.stderr, 3)}`;
     return result;

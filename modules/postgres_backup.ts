@@ -19,8 +19,11 @@
  *
  * Creates dest_dir/<label>-YYYYMMDD-HHMMSS.sql.gz (pg_dumpall) or
  * dest_dir/<label>-YYYYMMDD-HHMMSS.basebackup.tar.gz (pg_basebackup). The file is written by
- * the task's user (root), private (umask 077); the exit status of both the dump tool and gzip is
- * checked, and a failure removes the partial file. Always a change when the server is up.
+ * the task's user (root), private (umask 077), in a private directory first and then published
+ * with a hard link under the first free name ("-1", "-2"... when the name is taken, by anything,
+ * a dangling symlink too): never written through a link planted at the predictable name, never
+ * partial under a final name. The exit status of both the dump tool and gzip is checked, and a
+ * failure removes the partial file. Always a change when the server is up.
  *
  * Example:
  *   - name: back up the database before configuring HA
@@ -32,6 +35,7 @@
  */
 
 import { defineModule, lastLines, ModuleFailure, raw, sh, type ModuleContext, type Remote } from '../runner/module-api';
+import { parsePrivateOutput, privateOutputCommand } from './lib/private-output';
 
 export interface PostgresBackupArgs {
   method: 'pg_dumpall' | 'pg_basebackup';
@@ -67,18 +71,20 @@ export function backupCommand(a: PostgresBackupArgs): string {
   const ext = a.method === 'pg_dumpall' ? 'sql.gz' : 'basebackup.tar.gz';
   // as the OS user: runuser when we are root, directly when we already are that user
   const runAs = sh`if [ "$(id -un)" = ${a.os_user} ]; then ${raw(dump)}; else runuser -u ${a.os_user} -- ${raw(dump)}; fi`;
-  return [
-    'umask 077',
-    sh`mkdir -p -- ${a.dest_dir}`,
-    `f=${sh`${a.dest_dir}/${a.label}`}-$(date +%Y%m%d-%H%M%S).${ext}`,
-    'n=1',
-    `while [ -e "$f" ]; do f=${sh`${a.dest_dir}/${a.label}`}-$(date +%Y%m%d-%H%M%S)-"$n".${ext}; n=$((n + 1)); done`,
-    // both exit statuses come out on fd 3: a pipe in sh only reports its last command's
-    `st=$( { { ${runAs}; echo "dump=$?" >&3; } | { gzip -c > "$f"; echo "gzip=$?" >&3; }; } 3>&1 )`,
-    'case "$st" in *dump=0*) ;; *) rm -f -- "$f"; echo "the backup tool failed ($(echo $st))" >&2; exit 1 ;; esac',
-    'case "$st" in *gzip=0*) ;; *) rm -f -- "$f"; echo "gzip failed ($(echo $st))" >&2; exit 1 ;; esac',
-    `printf 'size %s\\nbackup %s' "$(wc -c < "$f" | tr -d ' ')" "$f"`,
-  ].join('\n');
+  return privateOutputCommand({
+    destDir: a.dest_dir,
+    prefix: a.label,
+    ext,
+    pathLabel: 'backup',
+    produce: [
+      // Both exit statuses come out on fd 3: a pipe in sh only reports its last command's. gzip
+      // writes ./out in the private directory; the tool runs from / (the private directory is
+      // not the OS user's to enter, and PostgreSQL's tools look at their cwd).
+      `st=$( { { ( cd / && ${runAs} ); echo "dump=$?" >&3; } | { gzip -c > ./out; echo "gzip=$?" >&3; }; } 3>&1 )`,
+      'case "$st" in *dump=0*) ;; *) fail "the backup tool failed ($(echo $st))" ;; esac',
+      'case "$st" in *gzip=0*) ;; *) fail "gzip failed ($(echo $st))" ;; esac',
+    ],
+  });
 }
 
 export default defineModule<PostgresBackupArgs>({
@@ -130,9 +136,8 @@ export default defineModule<PostgresBackupArgs>({
     if (c.kind !== 'exec') return;
     const r = await ctx.remote.exec(c.command);
     if (r.rc !== 0) throw new ModuleFailure(`${a.method} failed (rc=${r.rc}): ${lastLines(r.stderr, 5)}`, { rc: r.rc, stderr: r.stderr });
-    const at = r.stdout.indexOf('\nbackup ');
-    const size = Number(r.stdout.slice(0, at).replace(/^size /, ''));
-    const backup = r.stdout.slice(at + '\nbackup '.length);
+    const { path: backup, fields } = parsePrivateOutput(r.stdout, 'backup');
+    const size = Number(fields.size);
     return { backup, size, method: a.method, msg: `${a.method}: ${backup} (${size} bytes)` };
   },
 });
