@@ -10,6 +10,10 @@ import { ChildProcess, spawn } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { SshConnection } from '../../../runner/connection/ssh';
+import { createRemote } from '../../../runner/connection/remote';
+import { writeScript } from '../../../runner/connection/write-script';
+import { InterruptedError } from '../../../runner/errors';
 import { startSshd, Sshd } from './sshd-fixture';
 
 jest.setTimeout(120_000);
@@ -104,8 +108,11 @@ test(`SIGKILL of the controller at ${KILLS} random moments of a 32 MiB write: th
     const before = current();
     expect(before).not.toBe('torn');
     const next = before === 'a' ? 'b' : 'a';
-    // spread over the whole write, a little past its end included (the commit itself)
-    const at = Math.floor(Math.random() * full.ms * 1.1);
+    // one random moment in each of KILLS equal slices of 1.4 x the full write: the transfer,
+    // the host's checks and commit (which end after the controller has sent its last byte), and
+    // a little past the end
+    const slice = (full.ms * 1.4) / KILLS;
+    const at = Math.floor(slice * (i + Math.random()));
     const r = await controller(target, next, at);
     await quiescent(15_000);
     const after = current();
@@ -119,4 +126,73 @@ test(`SIGKILL of the controller at ${KILLS} random moments of a 32 MiB write: th
     if (after === next) expect(fs.statSync(target).mode & 0o777).toBe(0o640);
   }
   if (process.env.TSPLAY_TEST_FIGURES) process.stderr.write(`${figures.join('\n')}\n`);
+});
+
+/** The write script with a validator that takes its time, so that the write is surely in flight. */
+function slowWrite(target: string, data: Buffer): string {
+  return writeScript({
+    tok: 'tsplay-w-test',
+    path: target,
+    nonce: randomBytes(8).toString('hex'),
+    size: data.length,
+    sha256: sha(data),
+    validate: ['sh', '-c', 'sleep 30', 'sh', '%s'],
+  });
+}
+
+test('a second Ctrl-C (the session is killed: TERM, KILL 1 s later) while a write runs: its trap removes the private dir', async () => {
+  const target = path.join(dir, 'ctrl-c');
+  fs.writeFileSync(target, 'old');
+  const conn = new SshConnection(sshd.spec());
+  try {
+    const data = randomBytes(1024 * 1024);
+    const ac = new AbortController();
+    const running = conn.exec(slowWrite(target, data), { stdin: data, signal: ac.signal });
+    // in flight: the private directory exists and the validator sleeps in it
+    const until = Date.now() + 10_000;
+    while (leftovers().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(leftovers()).toHaveLength(1);
+    ac.abort();
+    await expect(running).rejects.toBeInstanceOf(InterruptedError);
+    await quiescent(15_000);
+    expect(leftovers()).toEqual([]);
+    expect(fs.readFileSync(target, 'utf8')).toBe('old');
+  } finally {
+    await conn.close();
+  }
+});
+
+test('a KILL that leaves the private dir behind (no trap can run): the next write into the directory removes it', async () => {
+  const target = path.join(dir, 'killed');
+  fs.writeFileSync(target, 'old');
+  const conn = new SshConnection(sshd.spec());
+  const data = randomBytes(1024 * 1024);
+  const running = conn.exec(slowWrite(target, data), { stdin: data }).catch((e: Error) => e);
+  const until = Date.now() + 10_000;
+  while (leftovers().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  expect(leftovers()).toHaveLength(1);
+  // everything the session runs: the shell, the script, the validator (again until none is
+  // left: one may have been starting while the list was read)
+  for (let round = 0; hostProcesses().length > 0 && round < 100; round++) {
+    for (const pid of hostProcesses()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await running;
+  await quiescent(15_000);
+  expect(leftovers()).toHaveLength(1);
+  await conn.close().catch(() => undefined);
+  const next = new SshConnection(sshd.spec());
+  try {
+    await createRemote(next).writeFile(path.join(dir, 'another file'), 'x');
+    expect(leftovers()).toEqual([]);
+    expect(fs.readFileSync(target, 'utf8')).toBe('old');
+  } finally {
+    await next.close();
+  }
 });
