@@ -104,6 +104,8 @@ interface PlayRun {
   allNames: string[];
   batchNames: string[];
   varsFiles: Map<string, Vars>;
+  /** roles include_role used in this batch: shared meta dependencies run once */
+  seenRoles: Set<string>;
   /** the play stopped because hosts failed (not end_play): enclosing `always` sections still run */
   failedAbort?: boolean;
   /** set when the play must stop (any_errors_fatal, max_fail_percentage, end_play) */
@@ -125,6 +127,13 @@ interface TaskOutcome {
   ignored?: boolean;
 }
 
+
+/** A role and the roles it is a dependency of, outermost first. */
+function roleChain(role: RoleRef | undefined): RoleRef[] {
+  const out: RoleRef[] = [];
+  for (let r = role; r; r = r.parent) out.unshift(r);
+  return out;
+}
 
 /** Task names rendered with play-level variables (see renderTaskName). */
 const renderedNames = new WeakMap<object, string>();
@@ -262,6 +271,7 @@ export class PlaybookExecutor {
         batchNames: batch,
         varsFiles: new Map(),
         aborted: false,
+        seenRoles: new Set(),
         handlers: [...play.handlers],
       };
       await this.runBatch(run, pb);
@@ -419,8 +429,13 @@ export class PlaybookExecutor {
       h.facts,
       play.vars,
       run.varsFiles.get(h.name),
-      role?.vars,
-      role?.params,
+      // the vars of every static role of the play are public to the whole play (Ansible's
+      // default, private_role_vars off), also to tasks before an import_role
+      ...play.roles.map((r) => r.vars),
+      // a meta dependency sees the vars, then the params, of the roles depending on it (Ansible's
+      // dep_chain), its own last
+      ...roleChain(role).map((r) => r.vars),
+      ...roleChain(role).map((r) => r.params),
       ...scope.vars,
       task?.vars,
       h.runtime,
@@ -743,7 +758,7 @@ export class PlaybookExecutor {
           const items = await this.s.loader.loadTasksFile(target, inc.dir, scope.role ?? inc.role, inc.parentTags, inc.loc);
           loaded = { items, scope: { ...scope, vars: [...scope.vars, g.params, ...extra] } };
         } else {
-          const r = await this.s.loader.loadRole(target, inc.dir, g.params, g.tasksFrom, inc.parentTags, inc.loc);
+          const r = await this.s.loader.loadRole(target, inc.dir, g.params, g.tasksFrom, inc.parentTags, inc.loc, run.seenRoles);
           run.handlers.push(...r.handlers);
           loaded = { items: r.tasks, scope: { ...scope, role: r.role, vars: [...scope.vars, ...extra] } };
         }

@@ -65,7 +65,7 @@ export class Loader {
    */
   async loadTasksFile(file: string, fromDir: string, role?: RoleRef, inheritedTags: string[] = [], loc?: SourceLocation): Promise<TaskItem[]> {
     const { sess, tasks } = this.parsers();
-    const candidates = tasks.tasksFileCandidates(file, fromDir, role);
+    const candidates = tasks.tasksFileCandidates(file, fromDir, role, this.playDirs);
     const found = await sess.firstFile(candidates);
     if (!found) throw new ValidationError(`included file '${file}' not found`, loc, `searched: ${candidates.join(', ')}`);
     const items = await tasks.file(found, {
@@ -94,18 +94,23 @@ export class Loader {
     tasksFrom?: string,
     inheritedTags: string[] = [],
     loc?: SourceLocation,
+    /** roles already used in this play: a shared meta dependency runs once (Ansible dedupes) */
+    seenRoles?: Set<string>,
   ): Promise<{ role: RoleRef; tasks: TaskItem[]; handlers: TaskDef[] }> {
     const { sess, roles } = this.parsers();
     const handlers: TaskDef[] = [];
     const file = loc?.file ?? fromDir;
+    const play = newPlayState(this.roleBases(fromDir));
+    if (seenRoles) play.seenRoles = seenRoles;
     const block = await roles.use(
       { name, nameLoc: loc ?? { file }, loc: { file, line: loc?.line ?? 1, column: loc?.column ?? 1 }, tasksFrom, params, keywords: { tags: [] } },
-      { file, dir: fromDir, tags: inheritedTags, handler: false, imports: [], roleChain: [], play: newPlayState(this.roleBases(fromDir)) },
+      { file, dir: fromDir, tags: inheritedTags, handler: false, imports: [], roleChain: [], play },
       { dedupe: false, handlers },
     );
     sess.throwIfErrors();
     if (!block?.role) throw new ValidationError(`role '${name}' could not be loaded`, loc);
-    return { role: block.role, tasks: block.block, handlers };
+    // handlers of roles that the included role imports (import_role in its tasks) come too
+    return { role: block.role, tasks: block.block, handlers: [...handlers, ...play.importedHandlers] };
   }
 
   /** roles/ of the loaded playbooks' directories, then of `fromDir` and each parent directory. */

@@ -181,8 +181,11 @@ export class RoleLoader {
   async use(u: RoleUse, scope: Scope, o: { dedupe: boolean; handlers: TaskDef[]; parent?: RoleRef }): Promise<BlockDef | undefined> {
     const rolePath = await this.find(u.name, u.nameLoc, scope.play.roleBases, o.parent);
     if (!rolePath) return undefined;
-    if (scope.roleChain.includes(rolePath)) {
-      this.sess.error(`role dependency cycle: ${[...scope.roleChain.slice(scope.roleChain.indexOf(rolePath)), rolePath].map((p) => path.basename(p)).join(' -> ')}`, u.nameLoc);
+    // a cycle is the same role *and* task file again: a role may import its own other files
+    const link = u.tasksFrom === undefined ? rolePath : `${rolePath}\0${u.tasksFrom}`;
+    if (scope.roleChain.includes(link)) {
+      const shown = (l: string) => (l.includes('\0') ? `${path.basename(l.split('\0')[0])}(${l.split('\0')[1]})` : path.basename(l));
+      this.sess.error(`role dependency cycle: ${[...scope.roleChain.slice(scope.roleChain.indexOf(link)), link].map(shown).join(' -> ')}`, u.nameLoc);
       return undefined;
     }
     const files = await this.roleFiles(rolePath);
@@ -192,6 +195,7 @@ export class RoleLoader {
       scope.play.seenRoles.add(key);
     }
     const ref: RoleRef = { name: path.basename(rolePath), path: rolePath, defaults: files.defaults, vars: files.vars, params: u.params };
+    if (o.parent) ref.parent = o.parent;
     const effectiveTags = uniq([...scope.tags, ...u.keywords.tags]);
     const inner: Scope = {
       ...scope,
@@ -199,7 +203,7 @@ export class RoleLoader {
       tags: effectiveTags,
       handler: false,
       imports: [],
-      roleChain: [...scope.roleChain, rolePath],
+      roleChain: [...scope.roleChain, link],
       notify: undefined,
     };
 

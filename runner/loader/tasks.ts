@@ -614,12 +614,17 @@ export class TaskParser {
   }
 
   /** Where a tasks file is looked for: inside a role its tasks/ first, else beside the current file. */
-  tasksFileCandidates(target: string, fromDir: string, role?: RoleRef): string[] {
+  /**
+   * Where a tasks file named relative is looked for: in a role, its tasks/ (handlers/ for a
+   * handler file) and the including file's directory; else that directory and its tasks/; and
+   * last, as Ansible's search path ends, the playbooks' directories.
+   */
+  tasksFileCandidates(target: string, fromDir: string, role?: RoleRef, playDirs: string[] = [], handler = false): string[] {
     if (path.isAbsolute(target)) return [target];
     const c = role
-      ? [path.join(role.path, 'tasks', target), path.join(fromDir, target)]
+      ? [...(handler ? [path.join(role.path, 'handlers', target)] : []), path.join(role.path, 'tasks', target), path.join(fromDir, target)]
       : [path.join(fromDir, target), path.join(fromDir, 'tasks', target)];
-    return uniq(c.map((p) => path.resolve(p)));
+    return uniq([...c, ...playDirs.map((d) => path.join(d, target))].map((p) => path.resolve(p)));
   }
 
   private async importTasks(raw: Obj, key: string, loc: Pos, scope: Scope): Promise<TaskItem[]> {
@@ -634,7 +639,7 @@ export class TaskParser {
         'use include_tasks for a file chosen at run time');
       return [];
     }
-    const candidates = this.tasksFileCandidates(target, scope.dir, scope.role);
+    const candidates = this.tasksFileCandidates(target, scope.dir, scope.role, scope.play.roleBases, scope.handler);
     const file = await this.sess.firstFile(candidates);
     if (!file) {
       this.sess.error(`imported file '${target}' not found`, at, `searched: ${candidates.join(', ')}`);
@@ -685,7 +690,7 @@ export class TaskParser {
    * before any host is touched. Each file is checked once (includes may recurse on purpose).
    */
   private async checkInclude(target: string, at: Pos, tags: string[], scope: Scope): Promise<void> {
-    const candidates = this.tasksFileCandidates(target, scope.dir, scope.role);
+    const candidates = this.tasksFileCandidates(target, scope.dir, scope.role, scope.play.roleBases);
     const file = await this.sess.firstFile(candidates);
     if (!file) {
       this.sess.error(`included file '${target}' not found`, at, `searched: ${candidates.join(', ')}`);

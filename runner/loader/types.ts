@@ -55,6 +55,8 @@ export interface RoleRef {
   vars: Record<string, unknown>;
   /** role params given where the role was used (`- role: x` + keys, include_role vars) */
   params: Record<string, unknown>;
+  /** for a meta dependency: the role that depends on it (its vars and params are seen here too) */
+  parent?: RoleRef;
 }
 
 export interface TaskDef extends CommonKeywords {
