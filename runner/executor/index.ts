@@ -1029,8 +1029,10 @@ export class PlaybookExecutor {
       const where = formatLocation(e.location);
       return { status: 'failed', result: { failed: true, changed: false, msg: `${where ? `${where}: ` : ''}${e.message}${e.hint ? ` (${e.hint})` : ''}` } };
     }
+    // a bug of ours, not the playbook's: the stack only at -vvv (it names our files, not the user's)
     const err = e as Error;
-    return { status: 'failed', result: { failed: true, changed: false, msg: `internal error: ${err?.stack ?? String(e)}` } };
+    const text = this.o.verbosity >= 3 ? (err?.stack ?? String(e)) : `${err?.message ?? String(e)} (run with -vvv for the stack trace)`;
+    return { status: 'failed', result: { failed: true, changed: false, msg: `internal error: ${text}` } };
   }
 
   private emitItem(h: HostState, name: string, out: TaskOutcome, label: string, ms: number, noLog: boolean): void {
