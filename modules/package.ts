@@ -141,6 +141,10 @@ export default defineModule<PackageArgs>({
 
   async plan(a, ctx) {
     const names = [...asList(a.name), ...asList(a.names)];
+    // the schema sees a comma-separated string whole; each name of it is checked here. Every
+    // command also puts names after `--`, this only makes the error clear.
+    const bad = names.find((n) => n.startsWith('-'));
+    if (bad !== undefined) throw new ModuleFailure(`package: ${JSON.stringify(bad)} is not a package name (it starts with "-")`, { invalid_argument: 'name' });
     if (!names.length && !a.update_cache) throw new ModuleFailure('package: give name (a package or a list), or update_cache: true');
     const facts = (ctx.vars.ansible_facts ?? {}) as Record<string, unknown>;
     let mgr = (['apt', 'dnf', 'yum'] as const).find((m) => m === facts.pkg_mgr);

@@ -304,3 +304,35 @@ describe('module arguments that look like options stay operands, or are refused'
     c.after?.(dir, r);
   });
 });
+
+describe('service: unit names that look like options reach systemctl after --', () => {
+  // a fake systemctl: logs its argv and reports a loaded, stopped, disabled unit
+  function fakeSystemctl(dir: string): { env: NodeJS.ProcessEnv; argvs: () => string[][] } {
+    const bin = path.join(dir, 'fakebin');
+    const log = path.join(dir, 'systemctl.log');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(
+      path.join(bin, 'systemctl'),
+      `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a" >> '${log}'; done; echo >> '${log}'\n` +
+        `case "$1" in show) printf 'LoadState=loaded\\nActiveState=inactive\\nSubState=dead\\nUnitFileState=disabled\\nNeedDaemonReload=no\\n' ;; esac\n`,
+      { mode: 0o755 },
+    );
+    return {
+      env: { PATH: `${bin}:${process.env.PATH}` },
+      argvs: () => fs.readFileSync(log, 'utf8').split('\n\n').filter(Boolean).map((b) => b.split('\n').filter((l) => l !== '')),
+    };
+  }
+
+  it.each(['--now', '-H', '--root=/tmp', '-M'])('service name %j: every systemctl call ends with -- and the literal name', (name) => {
+    const c: Case = { vars: { n: name }, tasks: '    - service: { name: "{{ n }}", state: started, enabled: true }' };
+    const dir = project(c);
+    const fake = fakeSystemctl(dir);
+    const r = runTsplay(['run', 'site.yml', '-i', 'hosts.ini', '--format', 'json'], { cwd: dir, env: fake.env });
+    noStack(r);
+    expect(r.code).toBe(0);
+    const calls = fake.argvs();
+    expect(calls.map((a) => a[0])).toEqual(['show', 'enable', 'start', 'show']);
+    for (const argv of calls) expect(argv.slice(-2)).toEqual(['--', name]);
+    expect(markers(dir)).toEqual([]);
+  });
+});

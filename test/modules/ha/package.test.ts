@@ -97,6 +97,15 @@ describe('package (fake host)', () => {
   test('bad arguments', () => {
     expect(validate(pkg, { name: '-oAPT::Update::Pre-Invoke::=id' }).valid).toBe(false);
     expect(validate(pkg, { name: ['ok', ' x'] }).valid).toBe(false);
+  });
+
+  test('a comma-separated name with an option-like part fails before anything runs', async () => {
+    const h = new FakeHost().onQuery(/./, { stdout: '' }).onExec(/./, {});
+    await expect(runTask(pkg, { name: 'vim, -oAPT::Update::Pre-Invoke::=id' }, h, { vars: APT })).rejects.toThrow('package: "-oAPT::Update::Pre-Invoke::=id" is not a package name (it starts with "-")');
+    expect(h.calls).toEqual([]);
+  });
+
+  test('bad arguments, continued', () => {
     expect(validate(pkg, { name: 'x', state: 'installed' }).valid).toBe(false);
     expect(validate(pkg, { name: 3 }).valid).toBe(false);
     expect(validate(pkg, { pkg: 'x' }).valid).toBe(false);
