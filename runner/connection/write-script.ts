@@ -86,8 +86,10 @@ export function writeScript(w: WriteScriptInput): string {
   // The shell creates files 0666 & ~umask: a mode without x and special bits is made directly
   // (no chmod). The private directory keeps the file unreachable meanwhile, whatever its mode.
   const umask = modeBits !== undefined ? (0o777 & ~modeBits).toString(8).padStart(3, '0') : undefined;
+  // The script works from inside the private directory: a relative path is made absolute first.
+  const abs = (p: string): string => (p.startsWith('/') ? quote(p) : `"$o"/${quote(p)}`);
   const lines: string[] = [
-    `k=${quote(w.tok)}; p=${quote(w.path)}; D=${quote(posix.dirname(w.path))}; o=$PWD`,
+    `k=${quote(w.tok)}; o=$PWD; p=${abs(w.path)}; D=${abs(posix.dirname(w.path))}`,
     `d="$D"/${quote(TEMP_PREFIX)}"$$"-${quote(w.nonce)}; made=; inside=`,
     // Remove what this write made. Relative names only once inside the private directory; the
     // directory itself by name (if it was swapped, rmdir of someone else's non-empty one fails).
@@ -144,7 +146,7 @@ export function writeScript(w: WriteScriptInput): string {
   }
   lines.push('n=');
   if (w.backup !== undefined) {
-    const base = quote(w.backup);
+    const base = abs(w.backup);
     lines.push(
       `if [ -f "$p" ] || [ -h "$p" ]; then`,
       // -P: a link at the target is kept as a link (a copy of it), not as its target's content

@@ -7,6 +7,7 @@
  */
 
 import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -14,6 +15,7 @@ import archive from '../../modules/archive';
 import pgBackup from '../../modules/postgres_backup';
 import { LocalConnection } from '../../runner/connection/local';
 import { backupName, createRemote } from '../../runner/connection/remote';
+import { writeScript } from '../../runner/connection/write-script';
 import type { Remote } from '../../runner/module-api';
 import { quote } from '../../runner/shell-quote';
 import { runTask } from '../modules/ha/fake';
@@ -353,4 +355,23 @@ test('through the CLI: copy with validate templated from hostile variables runs 
   } finally {
     fs.rmSync(project, { recursive: true, force: true });
   }
+});
+
+test('a relative dest (and its backup) is resolved where the session runs, not in the private directory', async () => {
+  fs.writeFileSync(path.join(dir, 'rel.conf'), 'old\n');
+  const data = Buffer.from('new\n');
+  const script = writeScript({
+    tok: 'tsplay-w-rel',
+    path: 'rel.conf',
+    nonce: 'feedbeef',
+    size: data.length,
+    sha256: createHash('sha256').update(data).digest('hex'),
+    backup: 'rel.conf.20240101-000000',
+    validate: ['grep', '-q', 'new', '%s'],
+  });
+  const r = await conn.exec(script, { cwd: dir, stdin: data });
+  expect(r.stderr.toString()).toBe('tsplay-w-rel:backup:0\n');
+  expect(fs.readFileSync(path.join(dir, 'rel.conf'), 'utf8')).toBe('new\n');
+  expect(fs.readFileSync(path.join(dir, 'rel.conf.20240101-000000'), 'utf8')).toBe('old\n');
+  expect(ours()).toEqual([]);
 });
