@@ -32,15 +32,18 @@ export const OCTAL_MODE_SCHEMA = {
   description: "Permissions as a quoted octal string ('0644'). See `tsplay doc file` for unquoted numbers.",
 } as const;
 
+/** What an invalid owner/group error points the user to (runner/names.ts has the why). */
+const ACCOUNT_RULE = `A name is a letter or "_", then letters, digits, "_", ".", "-" (at most ${ACCOUNT_NAME_MAX}); never starting with "-".`;
+
 /** JSON Schema fragments every file module uses, so `tsplay doc` describes them the same way. */
 export const ATTR_SCHEMA = {
   owner: {
     anyOf: [{ type: 'string', pattern: ACCOUNT_ID_PATTERN, maxLength: ACCOUNT_NAME_MAX }, { type: 'integer', minimum: 0 }],
-    description: 'Name (or numeric uid) of the user that should own the file.',
+    description: 'Name (or numeric uid) of the user that should own the file. ' + ACCOUNT_RULE,
   },
   group: {
     anyOf: [{ type: 'string', pattern: ACCOUNT_ID_PATTERN, maxLength: ACCOUNT_NAME_MAX }, { type: 'integer', minimum: 0 }],
-    description: 'Name (or numeric gid) of the group that should own the file.',
+    description: 'Name (or numeric gid) of the group that should own the file. ' + ACCOUNT_RULE,
   },
   mode: {
     // a type list, not anyOf: see OCTAL_MODE_SCHEMA

@@ -148,6 +148,22 @@ describe('become variables never become options or shell code', () => {
     expect(fs.existsSync(mark)).toBe(false);
   });
 
+  it('ansible_become_user / ansible_become_method from the inventory get the same check', () => {
+    const base = makeProject({});
+    const mark = path.join(base, MARK);
+    const c: Case = {
+      vars: { ansible_become: true, ansible_become_method: 'su', ansible_become_user: `--command=touch ${mark}` },
+      tasks: '    - name: inv\n      command: "true"',
+    };
+    const dir = project(c);
+    const fake = fakeBecome(dir);
+    const r = runTsplay(['run', 'site.yml', '-i', 'hosts.ini', '--format', 'json'], { cwd: dir, env: fake.env });
+    noStack(r);
+    expect(String(results(r, 'inv')[0].result.msg)).toMatch(/site\.yml:\d+:\d+: become_user .* starts with "-"/);
+    expect(fake.argvs()).toEqual([]);
+    expect(fs.existsSync(mark)).toBe(false);
+  });
+
   it('a 200 kB become_user is a short, clear error, no stack trace', () => {
     const c: Case = { vars: { u: 'a'.repeat(200_000) }, tasks: '    - name: huge\n      command: "true"\n      become: true\n      become_user: "{{ u }}"' };
     const dir = project(c);
