@@ -263,19 +263,19 @@ const ARG_CASES: Array<[string, ArgCase]> = [
   ['file owner from a variable "-h" is refused', { vars: { o: '-h' }, tasks: `    - name: t\n      file: { path: keep.txt, owner: "{{ o }}" }`, expect: /owner/ }],
   ['file mode "--reference=keep.txt" is refused', { tasks: `    - name: t\n      file: { path: keep.txt, mode: "--reference=keep.txt" }`, expect: /mode/ }],
   // copy, template, lineinfile: destinations and attributes
-  ['copy content to dest "-delete"', { tasks: `    - copy: { content: "--x\\n", dest: "{{ playbook_dir }}/-delete" }`, expect: 'ok', after: (d) => expect(read(d, '-delete')).toBe('--x\n') }],
-  ['copy content to dest "--help"', { tasks: `    - copy: { content: "h", dest: "{{ playbook_dir }}/--help", mode: "0600" }`, expect: 'ok', after: (d) => expect([read(d, '--help'), modeOf(d, '--help')]).toEqual(['h', '0600']) }],
-  ['copy owner "-h" is refused', { tasks: `    - name: t\n      copy: { content: "x", dest: "{{ playbook_dir }}/new.txt", owner: "-h" }`, expect: /owner/, after: (d) => expect(exists(d, 'new.txt')).toBe(false) }],
-  ['copy group "root:root" is refused', { tasks: `    - name: t\n      copy: { content: "x", dest: "{{ playbook_dir }}/new.txt", group: "root:root" }`, expect: /group/, after: (d) => expect(exists(d, 'new.txt')).toBe(false) }],
-  ['template dest "-t"', { files: { 'templates/t.j2': '{{ v }}\n' }, vars: { v: '-v' }, tasks: `    - template: { src: t.j2, dest: "{{ playbook_dir }}/-t" }`, expect: 'ok', after: (d) => expect(read(d, '-t')).toBe('-v\n') }],
-  ['template owner "--reference=x" is refused', { files: { 'templates/t.j2': 'x' }, tasks: `    - name: t\n      template: { src: t.j2, dest: "{{ playbook_dir }}/t.out", owner: "--reference=x" }`, expect: /owner/, after: (d) => expect(exists(d, 't.out')).toBe(false) }],
-  ['lineinfile path "-i" with line "--x"', { tasks: `    - lineinfile: { path: "{{ playbook_dir }}/-i", line: "--x", create: true }`, expect: 'ok', after: (d) => expect(read(d, '-i')).toBe('--x\n') }],
-  ['lineinfile owner "-R" is refused', { tasks: `    - name: t\n      lineinfile: { path: "{{ playbook_dir }}/keep.txt", line: x, owner: "-R" }`, expect: /owner/ }],
+  ['copy content to dest "-delete"', { tasks: `    - copy: { content: "--x\\n", dest: "-delete" }`, expect: 'ok', after: (d) => expect(read(d, '-delete')).toBe('--x\n') }],
+  ['copy content to dest "--help"', { tasks: `    - copy: { content: "h", dest: "--help", mode: "0600" }`, expect: 'ok', after: (d) => expect([read(d, '--help'), modeOf(d, '--help')]).toEqual(['h', '0600']) }],
+  ['copy owner "-h" is refused', { tasks: `    - name: t\n      copy: { content: "x", dest: "new.txt", owner: "-h" }`, expect: /owner/, after: (d) => expect(exists(d, 'new.txt')).toBe(false) }],
+  ['copy group "root:root" is refused', { tasks: `    - name: t\n      copy: { content: "x", dest: "new.txt", group: "root:root" }`, expect: /group/, after: (d) => expect(exists(d, 'new.txt')).toBe(false) }],
+  ['template dest "-t"', { files: { 'templates/t.j2': '{{ v }}\n' }, vars: { v: '-v' }, tasks: `    - template: { src: t.j2, dest: "-t" }`, expect: 'ok', after: (d) => expect(read(d, '-t')).toBe('-v\n') }],
+  ['template owner "--reference=x" is refused', { files: { 'templates/t.j2': 'x' }, tasks: `    - name: t\n      template: { src: t.j2, dest: "t.out", owner: "--reference=x" }`, expect: /owner/, after: (d) => expect(exists(d, 't.out')).toBe(false) }],
+  ['lineinfile path "-i" with line "--x"', { tasks: `    - lineinfile: { path: "-i", line: "--x", create: true }`, expect: 'ok', after: (d) => expect(read(d, '-i')).toBe('--x\n') }],
+  ['lineinfile owner "-R" is refused', { tasks: `    - name: t\n      lineinfile: { path: "keep.txt", line: x, owner: "-R" }`, expect: /owner/ }],
   ['stat path "-L"', { files: { '-L': 'l' }, tasks: `    - stat: { path: "-L" }\n      register: s\n    - assert: { that: ["s.stat.exists", "s.stat.size == 1"] }`, expect: 'ok' }],
   // command: its guards and chdir
   ['command chdir "-" runs in the directory "-" (not cd\'s previous directory)', {
     files: { '-/f': '' },
-    tasks: `    - command: pwd\n      args: { chdir: "-" }\n      register: p\n    - copy: { content: "{{ p.stdout }}", dest: "{{ playbook_dir }}/pwd.out" }`,
+    tasks: `    - command: pwd\n      args: { chdir: "-" }\n      register: p\n    - copy: { content: "{{ p.stdout }}", dest: "pwd.out" }`,
     expect: 'ok',
     after: (d) => expect(read(d, 'pwd.out')).toMatch(/\/-$/),
   }],
@@ -293,12 +293,12 @@ const ARG_CASES: Array<[string, ArgCase]> = [
   ['wait_for path "-x" absent: done at once', { tasks: `    - wait_for: { path: "-x", state: absent, timeout: 5 }`, expect: 'ok' }],
   // modes
   ['mode: 644 unquoted (the decimal 644) is an error with the quoted form', {
-    tasks: `    - name: t\n      copy: { content: "x", dest: "{{ playbook_dir }}/m.txt", mode: 644 }`,
+    tasks: `    - name: t\n      copy: { content: "x", dest: "m.txt", mode: 644 }`,
     expect: /mode 644 is read by YAML as the decimal number 644 \(octal 1204\): did you mean '0644'\? Quote it: mode: '0644'/,
     after: (d) => expect(exists(d, 'm.txt')).toBe(false),
   }],
-  ['mode: 0644 unquoted (YAML octal) is 0644', { tasks: `    - copy: { content: "x", dest: "{{ playbook_dir }}/m.txt", mode: 0644 }`, expect: 'ok', after: (d) => expect(modeOf(d, 'm.txt')).toBe('0644') }],
-  ['mode: "0o640" is 0640', { tasks: `    - copy: { content: "x", dest: "{{ playbook_dir }}/m.txt", mode: "0o640" }`, expect: 'ok', after: (d) => expect(modeOf(d, 'm.txt')).toBe('0640') }],
+  ['mode: 0644 unquoted (YAML octal) is 0644', { tasks: `    - copy: { content: "x", dest: "m.txt", mode: 0644 }`, expect: 'ok', after: (d) => expect(modeOf(d, 'm.txt')).toBe('0644') }],
+  ['mode: "0o640" is 0640', { tasks: `    - copy: { content: "x", dest: "m.txt", mode: "0o640" }`, expect: 'ok', after: (d) => expect(modeOf(d, 'm.txt')).toBe('0640') }],
   ['file mode: 755 unquoted is an error', { tasks: `    - name: t\n      file: { path: watched, state: directory, mode: 755 }`, expect: /did you mean '0755'/ }],
 ];
 
