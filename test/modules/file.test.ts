@@ -78,6 +78,20 @@ describe('file (fake host)', () => {
     expect(r.mutations).toBe(0);
   });
 
+  // issue 12: find reads a first word starting with '-' as its expression, so `find -delete ...`
+  // (path "-delete") ran find's -delete action on the cwd, from plan(), in --check too
+  it.each(['-delete', '!', '(', '-fprint'])('recurse on the relative path %j: find gets ./ in front of it, in the query and the fix', async (rel) => {
+    const r = new FakeRemote().addDir(rel, { owner: 'root', group: 'root', mode: '0755' });
+    r.onQuery(/^find /, { stdout: `f 644 0 0\troot\troot\t./${rel}/x\0` });
+    r.onExec(/^find /, {});
+    const res = await runModule(file, { path: rel, state: 'directory', recurse: true, owner: 'app', mode: '0750' }, r);
+    const start = `find ${rel === '-delete' || rel === '-fprint' ? `./${rel}` : `'./${rel}'`} `;
+    expect(r.queries.filter((q) => q.startsWith('find'))).toHaveLength(1);
+    for (const q of r.queries.filter((c) => c.includes('find'))) expect(q.startsWith(start)).toBe(true);
+    const fix = res.plan.changes[0];
+    expect(fix.kind === 'exec' && fix.command.split(' && ').every((c) => c.startsWith(start))).toBe(true);
+  });
+
   it('recurse: one find query listing only differing entries, one fixing command', async () => {
     const out =
       ['d 750 1000 1000\tapp\tapp\t/srv/data', 'f 640 0 0\troot\troot\t/srv/data/a b', 'l 777 1000 1000\tapp\tapp\t/srv/data/ln']
