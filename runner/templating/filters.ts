@@ -6,11 +6,12 @@
  */
 
 import { createHash } from 'crypto';
-import { parse as parseYamlText, stringify as yamlStringify } from 'yaml';
+import { Document as YamlDocument, isScalar, parse as parseYamlText, visit as yamlVisit } from 'yaml';
 import { TemplateError } from '../errors';
 import { parseBoolean } from '../booleans';
 import { quote as shellQuote } from '../shell-quote';
 import { compareVersions, Kwargs, param, versionTest } from './predicates';
+import { pyJson } from './pytext';
 import { pyRegex, pyReplacer } from './regex';
 import {
   compareValues,
@@ -103,25 +104,30 @@ function includesDeep(list: unknown[], x: unknown): boolean {
   return list.some((y) => deepEqual(x, y));
 }
 
-function sortKeysDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeysDeep);
-  if (isMapping(v)) {
-    const out: Record<string, unknown> = {};
-    for (const k of mappingKeys(v).sort()) setKey(out, k, sortKeysDeep(mappingGet(v, k)));
-    return out;
-  }
-  return v;
-}
-
+/** json.dumps as Ansible's to_json/to_nice_json call it (runner/templating/pytext.ts). */
 function toJson(v: unknown, indent: unknown, sortKeys: unknown): string {
-  const value = truthy(sortKeys) ? sortKeysDeep(v) : v;
   const ind = indent === null || indent === undefined ? undefined : Number(indent);
-  const out = JSON.stringify(value, (_k, x) => (x instanceof Map ? Object.fromEntries(x) : x instanceof Undefined ? null : x), ind);
-  return out ?? 'null';
+  return pyJson(v, ind, truthy(sortKeys));
 }
 
-function toYaml(v: unknown, indent: unknown, sortKeys: boolean): string {
-  return yamlStringify(v, { indent: Number(indent ?? 2) || 2, sortMapEntries: sortKeys, lineWidth: 0 });
+/**
+ * yaml.dump as Ansible's to_yaml (flow style for collections of scalars, PyYAML's
+ * default_flow_style=None) and to_nice_yaml (block style) call it: keys sorted, YAML 1.1
+ * quoting (PyYAML quotes 'yes', 'on', '1.0'), single quotes preferred. PyYAML's line folding
+ * at 80 columns and its indentless sequences under to_nice_yaml are not reproduced.
+ */
+function toYaml(v: unknown, indent: unknown, sortKeys: boolean, flowLeaves: boolean): string {
+  const doc = new YamlDocument(v, { version: '1.1', sortMapEntries: sortKeys });
+  if (flowLeaves) {
+    const leaf = (n: { items: unknown[]; flow?: boolean }, items: unknown[]) => {
+      if (items.length && items.every((i) => isScalar(i))) n.flow = true;
+    };
+    yamlVisit(doc, {
+      Map: (_k, n) => leaf(n, n.items.map((p) => p.value)),
+      Seq: (_k, n) => leaf(n, n.items),
+    });
+  }
+  return doc.toString({ indent: Number(indent ?? 2) || 2, lineWidth: 0, flowCollectionPadding: false, singleQuote: true });
 }
 
 function toInt(v: unknown, dflt: unknown, base: number): unknown {
@@ -433,8 +439,8 @@ export const FILTERS: Record<string, FilterDef> = Object.assign(Object.create(nu
   // -- serialisation
   to_json: f((x, a, k) => toJson(x, param(a, k, -1, 'indent'), param(a, k, -1, 'sort_keys'))),
   to_nice_json: f((x, a, k) => toJson(x, param(a, k, 0, 'indent', 4), param(a, k, -1, 'sort_keys', true))),
-  to_yaml: f((x, a, k) => toYaml(x, param(a, k, -1, 'indent', 2), truthy(param(a, k, -1, 'sort_keys', false)))),
-  to_nice_yaml: f((x, a, k) => toYaml(x, param(a, k, 0, 'indent', 4), truthy(param(a, k, -1, 'sort_keys', true)))),
+  to_yaml: f((x, a, k) => toYaml(x, param(a, k, -1, 'indent', 2), truthy(param(a, k, -1, 'sort_keys', true)), true)),
+  to_nice_yaml: f((x, a, k) => toYaml(x, param(a, k, 0, 'indent', 4), truthy(param(a, k, -1, 'sort_keys', true)), false)),
   from_json: f((x) => {
     try {
       return JSON.parse(needString('from_json', x));

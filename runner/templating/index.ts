@@ -52,7 +52,8 @@
  * - Truthiness is Python's: '' [] {} 0 none false are false. `'false' | bool` is false.
  * - A string that is exactly one `{{ expr }}` (blanks around allowed) keeps the value's type
  *   in module args and vars (`"{{ ports }}"` stays a list); text around it makes a string.
- * - In text, none prints as nothing, booleans as true/false, lists and dicts as JSON.
+ * - In text, values print as Python's str() (runner/templating/pytext.ts): True/False, lists
+ *   and dicts in repr (`['a', 'b']`, `{'k': 1}`); a bare none prints as nothing (Ansible's finalize).
  * - A `when` string without {{ }} is an expression; with {{ }} it is rendered first; a rendered
  *   boolean word (runner/booleans.ts) counts as that boolean, '' and none as false.
  * - Iterating a mapping gives its keys (`for k in d`), or pairs with two names (`for k, v in d`).

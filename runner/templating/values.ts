@@ -6,6 +6,7 @@
 
 import { Drop } from 'liquidjs';
 import { TemplateError } from '../errors';
+import { pyStr } from './pytext';
 
 /**
  * A variable or attribute that does not exist. It flows through `default`, `is defined` and
@@ -156,17 +157,13 @@ export function compareValues(a: unknown, b: unknown): number {
 /** How a value prints inside text: Liquid-style scalars (none prints nothing), JSON for containers. */
 export function toText(v: unknown): string {
   if (typeof v === 'string') return v;
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (v instanceof Undefined) throw undefinedError(v);
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  if (v instanceof Date) return v.toISOString();
   if (v instanceof Drop) return toText(v.valueOf());
-  if (v instanceof Map) return JSON.stringify(Object.fromEntries(v));
-  if (Array.isArray(v) || isPlainObject(v)) return JSON.stringify(v);
   if (typeof v === 'function') return '';
-  return String(v);
+  // Ansible's finalize prints a bare none as nothing (inside a list or dict it is None)
+  if (v === null || v === undefined) return '';
+  // Python's str(): True/False, lists and dicts in repr (Ansible renders through Python)
+  return pyStr(v);
 }
 
 /**

@@ -95,7 +95,7 @@ describe('results', () => {
     - debug: msg="{{ a.failed }} {{ 'failed_when_result' in b }} {{ b.failed_when_result }}"
 `,
     });
-    expect(msgs(r)).toEqual(['false true false']);
+    expect(msgs(r)).toEqual(['False True False']);
   });
 
   test("a changed_when that errors fails the task and keeps the command's fields (d18)", () => {
@@ -111,7 +111,7 @@ describe('results', () => {
 `,
     });
     expect(r.code).toBe(0);
-    expect(msgs(r)).toEqual(['true foo true']);
+    expect(msgs(r)).toEqual(['True foo True']);
   });
 
   test('until with retries: 3 that never holds reports attempts: 3 after 4 runs (d30)', () => {
@@ -226,7 +226,7 @@ describe('variables, loops and tags', () => {
       when: a
 `,
     });
-    expect(msgs(r)).toEqual(['true true true true']);
+    expect(msgs(r)).toEqual(['True True True True']);
   });
 
   test('ansible_host is the inventory name when the inventory does not set it (d02)', () => {
@@ -278,7 +278,7 @@ describe('variables, loops and tags', () => {
     - debug: msg="{{ deep }}"
 `,
     });
-    expect(msgs(r)).toEqual(['dflt true']);
+    expect(msgs(r)).toEqual(['dflt True']);
     expect(String(results(r)[1].result?.msg)).toMatch(/undefined variable 'nosuch'/);
   });
 

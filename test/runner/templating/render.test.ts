@@ -37,10 +37,10 @@ describe('renderValue: typed single expressions', () => {
     expect(await t.renderValue('port {{ port }}', V)).toBe('port 5432');
     expect(await t.renderValue('{{ port }}{{ port }}', V)).toBe('54325432');
     // any text, even blanks or a final newline, makes a string (as Ansible): content: "{{ x }}\n" keeps its newline
-    expect(await t.renderValue('{{ ports }} ', V)).toBe('[80,443] ');
+    expect(await t.renderValue('{{ ports }} ', V)).toBe('[80, 443] ');
     expect(await t.renderValue('  {{ port }}  ', V)).toBe('  5432  ');
     expect(await t.renderValue('{{ name }}\n', V)).toBe('db\n');
-    expect(await t.renderValue('x{{ ports }}', V)).toBe('x[80,443]');
+    expect(await t.renderValue('x{{ ports }}', V)).toBe('x[80, 443]');
     expect(await t.renderValue('{% if enabled %}{{ port }}{% endif %}', V)).toBe('5432');
   });
 
@@ -60,9 +60,9 @@ describe('renderValue: typed single expressions', () => {
 
   it('allows dict literals and closing braces in strings inside {{ }} (balanced, as Jinja)', async () => {
     expect(await t.renderValue("{{ {'a': {'b': [1, {'c': 2}]}} }}", V)).toEqual({ a: { b: [1, { c: 2 }] } });
-    expect(await t.renderValue("x={{ {'a': {'b': 1}} | to_json }}", V)).toBe('x={"a":{"b":1}}');
+    expect(await t.renderValue("x={{ {'a': {'b': 1}} | to_json }}", V)).toBe('x={"a": {"b": 1}}');
     expect(await t.renderValue("{{ '}}' ~ \"{{\" }}", V)).toBe('}}{{');
-    expect(await t.renderValue('{{ cfg.b }}}', V)).toBe('{"c":"deep"}}');
+    expect(await t.renderValue('{{ cfg.b }}}', V)).toBe("{'c': 'deep'}}");
   });
 
   it('renders templated keys', async () => {
@@ -80,8 +80,9 @@ describe('renderValue: typed single expressions', () => {
 });
 
 describe('renderString', () => {
-  it('prints values like Liquid: none as nothing, booleans lower-case, containers as JSON', async () => {
-    expect(await t.renderString('[{{ nothing }}] {{ enabled }} {{ off }} {{ cfg }} {{ ports }}', V)).toBe('[] true false {"a":1,"b":{"c":"deep"}} [80,443]');
+  it('prints values as Python (Ansible) does: a bare none as nothing, True/False, containers in repr', async () => {
+    expect(await t.renderString('[{{ nothing }}] {{ enabled }} {{ off }} {{ cfg }} {{ ports }}', V)).toBe("[] True False {'a': 1, 'b': {'c': 'deep'}} [80, 443]");
+    expect(await t.renderString("{{ ['it\\'s', 'a\\nb', 'x\"y'] }} {{ {'k': none} }}", {})).toBe(`["it's", 'a\\nb', 'x"y'] {'k': None}`);
   });
 
   it('returns strings without templates as they are', async () => {
@@ -117,7 +118,7 @@ describe('renderString', () => {
         'admin=ann',
         'e1,e2,e3',
         '1:e3 2:e2 3:e1 ',
-        'a=1;b={"c":"deep"};',
+        'a=1;b={"c": "deep"};',
         'ab',
         'empty',
         '23',
