@@ -4,6 +4,7 @@
  */
 
 import { spawn } from 'child_process';
+import { readFileSync } from 'fs';
 import { SessionPool, DEFAULT_MAX_SESSIONS } from './session-pool';
 import { randomPrompt, SessionExecOptions, ShellChannel, ShellSession, shellArgv } from './shell-session';
 import type { BecomeSpec, Connection, ConnExecOptions, RawExecResult } from './types';
@@ -48,8 +49,32 @@ export function spawnChannel(argv: string[]): ShellChannel {
       killGroup('SIGTERM');
       setTimeout(() => killGroup('SIGKILL'), 500).unref();
     },
+    // what interruptCommand does on a remote host, done from here
+    interrupt: (pid: number, pgid: number) => {
+      if (exited) return;
+      signalGroup(pgid, 'SIGINT');
+      for (const c of childrenOf(pid)) signalGroup(c, 'SIGINT');
+    },
     closed,
   };
+}
+
+function signalGroup(pgid: number, sig: NodeJS.Signals): void {
+  if (!(pgid > 1)) return;
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // no such group (a child that leads none), or already gone
+  }
+}
+
+/** pids of a process's children (Linux /proc; none where it is missing) */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 export class LocalConnection implements Connection {

@@ -20,6 +20,13 @@
  *    command does not read it all, so data can never be taken for the next command line.
  *  - timeoutMs: coreutils `timeout` kills the command's whole process group; the session lives
  *    on. A controller-side backstop kills the session if even that does not return.
+ *  - Interrupt (Ctrl-C, `signal`): SIGINT to the shell's process group, which holds the running
+ *    command (no job control: every command stays in it), and to the process groups of the
+ *    shell's children (a `timeout` command has its own). The shell itself traps INT and goes on;
+ *    the command ends as it would on a terminal's Ctrl-C (rc 130) and the call rejects with
+ *    InterruptedError. A command that ignores SIGINT is killed with its shell after
+ *    INTERRUPT_GRACE_MS. Commands with stdin (file writes) are never interrupted: a killed
+ *    `head -c N` would leave the rest of the data to be read as command lines.
  */
 
 import { randomBytes } from 'crypto';
@@ -43,6 +50,11 @@ export interface ShellChannel {
   stderr: Readable;
   /** end the process/channel now and whatever runs in it (`pgid`: the shell's process group, when known) */
   kill(pgid?: number): void;
+  /**
+   * SIGINT to the shell's process group and its children's groups (see `interruptCommand`),
+   * leaving the shell alive. Absent: the transport cannot, and an interrupt kills the session.
+   */
+  interrupt?(pid: number, pgid: number): void;
   /** resolves when the process/channel has ended, with a reason ("exit code 1", "signal KILL") */
   closed: Promise<string>;
 }
@@ -50,9 +62,26 @@ export interface ShellChannel {
 /** What the persistent shell runs. It contains no secret and no marker (it is visible in `ps`). */
 // The ready line carries the shell's pid and process group (from /proc, Linux hosts): an SSH
 // transport cannot signal the remote process group itself, so it kills it by number.
+// `trap` INT: an interrupt meant for the command reaches the shell too (same process group); the
+// shell notes it and goes on. dash's `read` returns 1 for a signal as for EOF, hence the flag:
+// only a real EOF (the controller closed our stdin) ends the loop. Subshells reset the trap, so
+// commands get the default SIGINT.
 export const DRIVER =
-  `__nl='\n'; read -r __a __b __c __d __g __r </proc/$$/stat || __g=0; unset __a __b __c __d __r; ` +
-  `printf 'tsplay-ready %s %s\\n' "$$" "$__g"; while IFS= read -r __s; do eval "$__s"; done`;
+  `trap '__i=1' INT; __nl='\n'; read -r __a __b __c __d __g __r </proc/$$/stat || __g=0; unset __a __b __c __d __r; ` +
+  `printf 'tsplay-ready %s %s\\n' "$$" "$__g"; while :; do __i=; IFS= read -r __s || { [ -n "$__i" ] && continue; break; }; eval "$__s"; done`;
+
+/** How long an interrupted command may take to end before its shell is killed. */
+export const INTERRUPT_GRACE_MS = 2000;
+
+/**
+ * The shell command an SSH transport runs on a separate channel to interrupt a session's command:
+ * SIGINT to the shell's process group and to the groups led by its children (`timeout` makes one).
+ */
+export function interruptCommand(pid: number, pgid: number): string {
+  const p = Math.trunc(pid);
+  const g = Math.trunc(pgid);
+  return `kill -INT -- -${g} 2>/dev/null; for c in $(cat /proc/${p}/task/${p}/children 2>/dev/null); do kill -INT -- -"$c" 2>/dev/null; done; true`;
+}
 
 const READY_RE = /tsplay-ready (\d+) (\d+)\n/;
 
@@ -105,6 +134,10 @@ interface Pending {
   reject(e: Error): void;
   out: Framer;
   err: Framer;
+  /** Ctrl-C seen for this command: it ends with InterruptedError however it ends */
+  interrupted?: boolean;
+  /** the command line carried stdin data (a write): never interrupted, waited for by close() */
+  hasStdin: boolean;
 }
 
 /**
@@ -120,6 +153,13 @@ class Framer {
   rc = -1;
 
   constructor(private readonly start: Buffer, private readonly end: Buffer, private readonly wantRc: boolean, private readonly onDone: () => void) {}
+
+  /** called once the start marker is seen: the shell has read the whole command line */
+  onStart?: () => void;
+
+  get started(): boolean {
+    return this.phase !== 'pre';
+  }
 
   get done(): boolean {
     return this.phase === 'done';
@@ -146,6 +186,7 @@ class Framer {
         }
         data = data.subarray(i + this.start.length);
         this.phase = 'body';
+        this.onStart?.();
       } else if (this.phase === 'body') {
         const i = data.indexOf(this.end);
         if (i < 0) {
@@ -309,15 +350,24 @@ export class ShellSession {
     const started = Date.now();
     return new Promise<RawExecResult>((resolve, reject) => {
       let backstop: NodeJS.Timeout | undefined;
+      let grace: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
       const cleanup = (): void => {
         if (backstop) clearTimeout(backstop);
+        if (grace) clearTimeout(grace);
         if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
         this.pending = null;
       };
       const maybeDone = (): void => {
         if (!this.pending || !this.pending.out.done || !this.pending.err.done) return;
         const result = { rc: this.pending.out.rc, stdout: this.pending.out.output(), stderr: this.pending.err.output() };
+        if (this.pending.interrupted) {
+          cleanup();
+          // A SIGINT sent from another channel may still be on its way: this shell runs nothing more.
+          void this.close();
+          reject(new InterruptedError());
+          return;
+        }
         cleanup();
         // `timeout` exits 124 (TERM worked) or 137 (it had to KILL); check the clock as well so
         // a command that merely exits 124 by itself is not called a timeout.
@@ -333,6 +383,7 @@ export class ShellSession {
         },
         out: new Framer(line.start, line.endOut, true, maybeDone),
         err: new Framer(line.start, line.endErr, false, maybeDone),
+        hasStdin: line.data !== undefined,
       };
       if (opts.timeoutMs !== undefined) {
         backstop = setTimeout(() => {
@@ -346,8 +397,21 @@ export class ShellSession {
       if (opts.signal) {
         onAbort = () => {
           const p = this.pending;
-          this.kill('interrupted');
-          p?.reject(new InterruptedError());
+          if (!p || p.interrupted) return;
+          p.interrupted = true;
+          const killNow = (): void => {
+            if (this.pending !== p) return;
+            this.kill('interrupted');
+            p.reject(new InterruptedError());
+          };
+          // stdin data in flight, or no way to signal the command alone: end the shell with it
+          if (p.hasStdin || !this.pid || !this.pgid || !this.channel.interrupt) return killNow();
+          // Only once the shell has read the whole command line (start marker seen): a signal
+          // while `read` is in the middle of a line would lose the part read so far.
+          const send = (): void => this.channel.interrupt!(this.pid, this.pgid);
+          if (p.out.started) send();
+          else p.out.onStart = send;
+          grace = setTimeout(killNow, INTERRUPT_GRACE_MS);
         };
         opts.signal.addEventListener('abort', onAbort, { once: true });
       }
@@ -359,7 +423,8 @@ export class ShellSession {
   private onClosed(reason: string): void {
     if (this.deadReason === null) this.deadReason = reason;
     const p = this.pending;
-    if (p) {
+    if (p?.interrupted) p.reject(new InterruptedError());
+    else if (p) {
       const stderr = p.err.partial().toString('utf8');
       p.reject(
         new SessionDiedError(`${this.host}: the shell running the command died (${this.deadReason}); the command's outcome is unknown`, {
@@ -376,9 +441,14 @@ export class ShellSession {
     this.channel.kill(this.pgid || undefined);
   }
 
-  /** End the shell: EOF on its stdin ends the read loop; kill if it does not go within 2 s. */
+  /**
+   * End the shell: EOF on its stdin ends the read loop; kill if it does not go within 2 s. A
+   * write in progress (a command with stdin) is let finish first: killed, it could leave its
+   * temp file behind, and its data is already on the way.
+   */
   async close(): Promise<void> {
     if (this.deadReason === null) this.deadReason = 'closed';
+    if (this.pending?.hasStdin) await this.queue;
     this.channel.stdin.end();
     const t = setTimeout(() => this.channel.kill(), 2000);
     await this.channel.closed;
@@ -428,7 +498,10 @@ export function buildCommandLine(cmd: string, opts: ExecOptions): CommandLine {
   const tok = `tsplay${freshHex(16)}`;
   const start = `${tok}s`;
   const end = `${tok}e`;
-  const inner: string[] = ['unset __s'];
+  // The subshell must outlive an interrupt until its command has ended (a dash subshell killed by
+  // SIGINT would orphan a command that handles SIGINT itself), then end as interrupted. Commands
+  // it execs get the default SIGINT back; a command may `trap` it itself.
+  const inner: string[] = ["trap 'exit 130' INT", 'unset __s'];
   if (opts.cwd !== undefined) inner.push(`cd ${lineQuote(opts.cwd)} || exit 1`);
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (!ENV_NAME.test(k)) throw new ModuleFailure(`invalid environment variable name ${JSON.stringify(k)}`);

@@ -15,7 +15,7 @@ import { SessionDiedError } from './errors';
 import { DEFAULT_KEEPALIVE_COUNT, DEFAULT_KEEPALIVE_INTERVAL_MS } from '../inventory/connection-vars';
 import { knownKeyTypes, readKnownHosts, verifyHostKey } from './known-hosts';
 import { DEFAULT_MAX_SESSIONS, SessionPool } from './session-pool';
-import { randomPrompt, SessionExecOptions, ShellChannel, ShellSession, shellCommand } from './shell-session';
+import { interruptCommand, randomPrompt, SessionExecOptions, ShellChannel, ShellSession, shellCommand } from './shell-session';
 import type { BecomeSpec, Connection, ConnExecOptions, ConnectionSpec, RawExecResult } from './types';
 
 export type SshExecOptions = ConnExecOptions & SessionExecOptions;
@@ -151,8 +151,24 @@ function channelOf(ch: ClientChannel, client: Client): ShellChannel {
       }
       ch.close();
     },
+    // Ctrl-C: SIGINT from another channel (OpenSSH refuses "signal" requests); the shell lives on
+    interrupt: (pid: number, pgid: number) => runAside(client, interruptCommand(pid, pgid)),
     closed,
   };
+}
+
+/** Run a short command on its own channel without waiting for it (best effort). */
+function runAside(client: Client, command: string): void {
+  try {
+    client.exec(command, (err, k) => {
+      if (err) return;
+      k.on('error', () => undefined);
+      k.resume();
+      k.stderr.resume();
+    });
+  } catch {
+    // connection gone: so is the shell's input
+  }
 }
 
 export class SshConnection implements Connection {
