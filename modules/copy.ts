@@ -40,7 +40,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { defineModule, ModuleFailure, type Change, type FileStat, type ModuleContext, type Probe } from '../runner/module-api';
 import { ATTR_SCHEMA, idArg, mkdirChange, modeArg, type Attrs } from './lib/attrs';
-import { missingParent, planContent, sha256 } from './lib/content';
+import { missingParent, planContent, sha1 } from './lib/content';
 
 export interface CopyArgs {
   content?: string;
@@ -178,7 +178,7 @@ export default defineModule<CopyArgs>({
       const note = missingParent(ctx, parent, args.dest);
       const content = Buffer.from(args.content, 'utf8');
       const changes = await planContent(ctx, { dest: args.dest, content, stat: st, ...common });
-      return { changes, msg: note, result: { dest: args.dest, checksum: sha256(content), size: content.length } };
+      return { changes, msg: note, result: { dest: args.dest, checksum: sha1(content), size: content.length } };
     }
 
     const src = args.src!;
@@ -214,6 +214,6 @@ export default defineModule<CopyArgs>({
     }
     const note = target === st ? missingParent(ctx, parent, args.dest) : undefined;
     changes.push(...(await planContent(ctx, { dest, content, stat: target, ...common })));
-    return { changes, msg: note, result: { dest, src, checksum: sha256(content), size: content.length } };
+    return { changes, msg: note, result: { dest, src, checksum: sha1(content), size: content.length } };
   },
 });

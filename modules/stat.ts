@@ -4,10 +4,11 @@
  * Arguments:
  *   path           the path on the host
  *   follow         report on what a symbolic link points to (default false: the link itself)
- *   get_checksum   include `checksum`, the hex sha256 of a regular file (default true)
+ *   get_checksum   include `checksum` of a regular file (default true)
+ *   checksum_algorithm  sha1 (default, as Ansible), md5, sha224, sha256, sha384 or sha512
  *
  * Result: stat: {exists, path, isdir, isreg, islnk, mode, uid, gid, pw_name, gr_name, size,
- * mtime, lnk_target (links), checksum (regular files; sha256, where Ansible uses sha1)}
+ * mtime, lnk_target (links), checksum (regular files, in checksum_algorithm)}
  *
  * Example:
  *   - stat:
@@ -19,17 +20,33 @@
  * Check mode: the same as a normal run (it only reads).
  */
 
-import { defineModule } from '../runner/module-api';
+import { defineModule, ModuleFailure, quote, type FileStat, type Probe } from '../runner/module-api';
+
+/** sha256 and sha1 come with the stat probe (one round trip); another algorithm reads the file again. */
+async function checksum(st: FileStat, args: StatArgs, probe: Probe): Promise<string> {
+  const alg = args.checksum_algorithm ?? 'sha1';
+  if (alg === 'sha256' && st.sha256) return st.sha256;
+  if (alg === 'sha1' && st.sha1) return st.sha1;
+  // through stdin, so the output line never carries (or escapes) the file name
+  const r = await probe.query(`${alg}sum < ${quote(args.path)}`);
+  const hex = r.rc === 0 ? /^[0-9a-f]+/.exec(r.stdout)?.[0] : undefined;
+  if (!hex) throw new ModuleFailure(`${alg}sum of ${args.path} failed: ${r.stderr.trim() || `rc ${r.rc}`}`);
+  return hex;
+}
 
 export interface StatArgs {
   path: string;
   follow?: boolean;
   get_checksum?: boolean;
+  checksum_algorithm?: ChecksumAlgorithm;
 }
+
+const ALGORITHMS = ['sha1', 'md5', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
+type ChecksumAlgorithm = (typeof ALGORITHMS)[number];
 
 export default defineModule<StatArgs>({
   name: 'stat',
-  description: 'Facts about a path on the host (exists, type, owner, mode, size, sha256); never changes anything.',
+  description: 'Facts about a path on the host (exists, type, owner, mode, size, checksum); never changes anything.',
   schema: {
     type: 'object',
     properties: {
@@ -38,8 +55,9 @@ export default defineModule<StatArgs>({
       get_checksum: {
         type: 'boolean',
         default: true,
-        description: 'Include checksum (hex sha256) for a regular file.',
+        description: 'Include checksum (hex, in checksum_algorithm) for a regular file.',
       },
+      checksum_algorithm: { type: 'string', enum: [...ALGORITHMS], default: 'sha1', description: 'The hash of `checksum` (Ansible: sha1).' },
     },
     required: ['path'],
     additionalProperties: false,
@@ -52,7 +70,8 @@ export default defineModule<StatArgs>({
   when: patroni_conf.stat.exists`,
   checkMode: 'Same as a normal run: it only reads.',
   async plan(args, ctx) {
-    const [st] = await ctx.remote.stat([args.path], { checksum: args.get_checksum ?? true, follow: args.follow ?? false });
+    const wantSum = args.get_checksum ?? true;
+    const [st] = await ctx.remote.stat([args.path], { checksum: wantSum, sha1: wantSum && (args.checksum_algorithm ?? 'sha1') === 'sha1', follow: args.follow ?? false });
     if (!st.exists) return { changes: [], result: { stat: { exists: false, path: args.path } } };
     const stat: Record<string, unknown> = {
       exists: true,
@@ -69,7 +88,7 @@ export default defineModule<StatArgs>({
       mtime: st.mtime,
     };
     if (st.type === 'link') stat.lnk_target = st.linkTarget;
-    if (st.sha256 !== undefined) stat.checksum = st.sha256;
+    if (st.sha256 !== undefined) stat.checksum = await checksum(st, args, ctx.remote);
     return { changes: [], result: { stat } };
   },
 });

@@ -33,7 +33,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { defineModule, ModuleFailure, type Change } from '../runner/module-api';
 import { ATTR_SCHEMA, idArg, modeArg, type Attrs } from './lib/attrs';
-import { missingParent, planContent, sha256 } from './lib/content';
+import { missingParent, planContent, sha1 } from './lib/content';
 
 export interface TemplateArgs {
   src: string;
@@ -110,6 +110,6 @@ export default defineModule<TemplateArgs>({
       validate: args.validate,
       force: args.force,
     });
-    return { changes, msg: note, result: { dest, src: srcPath, checksum: sha256(content), size: content.length } };
+    return { changes, msg: note, result: { dest, src: srcPath, checksum: sha1(content), size: content.length } };
   },
 });

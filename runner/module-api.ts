@@ -52,6 +52,16 @@ export interface FileStat {
   linkTarget?: string;
   /** hex sha256 of the content, only for regular files and only when asked for */
   sha256?: string;
+  /** hex SHA-1 (Ansible's `checksum`), only for regular files and only with `sha1` */
+  sha1?: string;
+}
+
+export interface StatOptions {
+  /** sha256 of regular files (what change detection compares) */
+  checksum?: boolean;
+  /** with checksum: also SHA-1, Ansible's `checksum`, in the same round trip */
+  sha1?: boolean;
+  follow?: boolean;
 }
 
 /** Read-only view of a host. Everything a module's `plan()` may do. */
@@ -61,7 +71,7 @@ export interface Probe {
   /** The file's content, or null when it does not exist. */
   readFile(path: string): Promise<Buffer | null>;
   /** One entry per path, in order, in one round trip. Links are not followed unless `follow`. */
-  stat(paths: string[], opts?: { checksum?: boolean; follow?: boolean }): Promise<FileStat[]>;
+  stat(paths: string[], opts?: StatOptions): Promise<FileStat[]>;
 }
 
 export interface WriteOptions {

@@ -30,6 +30,11 @@ export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+/** Ansible's `checksum` of copy/template/stat results is SHA-1 (hex). */
+export function sha1(b: Buffer): string {
+  return createHash('sha1').update(b).digest('hex');
+}
+
 /** Text that round-trips through UTF-8 and has no NUL: shown as a diff; anything else as a summary line. */
 export function asText(b: Buffer): string | null {
   if (b.length > MAX_DIFF_BYTES || b.includes(0)) return null;

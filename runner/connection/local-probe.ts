@@ -8,7 +8,7 @@
 
 import { createHash } from 'crypto';
 import { promises as fs, readFileSync } from 'fs';
-import type { FileStat } from '../module-api';
+import type { FileStat, StatOptions } from '../module-api';
 
 function idNames(file: string): Map<number, string> {
   const m = new Map<number, string>();
@@ -31,7 +31,7 @@ function typeOf(st: import('fs').Stats): FileStat['type'] {
   return 'other';
 }
 
-export async function localStat(paths: string[], opts: { checksum?: boolean; follow?: boolean } = {}): Promise<FileStat[]> {
+export async function localStat(paths: string[], opts: StatOptions = {}): Promise<FileStat[]> {
   const users = idNames('/etc/passwd');
   const groups = idNames('/etc/group');
   return Promise.all(
@@ -57,7 +57,11 @@ export async function localStat(paths: string[], opts: { checksum?: boolean; fol
         mtime: Math.floor(st.mtimeMs / 1000),
       };
       if (out.type === 'link' && !opts.follow) out.linkTarget = await fs.readlink(path);
-      if (opts.checksum && out.type === 'file') out.sha256 = createHash('sha256').update(await fs.readFile(path)).digest('hex');
+      if (opts.checksum && out.type === 'file') {
+        const content = await fs.readFile(path);
+        out.sha256 = createHash('sha256').update(content).digest('hex');
+        if (opts.sha1) out.sha1 = createHash('sha1').update(content).digest('hex');
+      }
       return out;
     }),
   );

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'crypto';
 import { ModuleFailure } from '../errors';
 import { LocalConnection } from './local';
 import { localReadFile, localStat } from './local-probe';
-import type { ExecOptions, ExecResult, FileStat, Probe, Remote, WriteOptions, WriteResult } from '../module-api';
+import type { ExecOptions, ExecResult, FileStat, Probe, StatOptions, Remote, WriteOptions, WriteResult } from '../module-api';
 import { sh } from '../shell-quote';
 import { ShlexError, shlexSplit } from '../shlex';
 import { writeScript } from './write-script';
@@ -64,10 +64,10 @@ export function createRemote(conn: Connection, become?: BecomeSpec, opts: { shel
     throw new ModuleFailure(`${conn.name}: cannot read ${path}: ${firstLine(err) || `rc=${r.rc}`}`, { rc: r.rc, stderr: err, path });
   };
 
-  const stat = async (paths: string[], opts: { checksum?: boolean; follow?: boolean } = {}): Promise<FileStat[]> => {
+  const stat = async (paths: string[], opts: StatOptions = {}): Promise<FileStat[]> => {
     if (paths.length === 0) return [];
     const r = await run(statCommand(paths, opts));
-    return parseStat(conn.name, paths, r, !!opts.checksum);
+    return parseStat(conn.name, paths, r, opts);
   };
 
   const exec = query;
@@ -169,7 +169,7 @@ const STAT_FIELDS = 8;
  * files. Forks, not round trips, are what a host pays per task, and on a busy host they add up
  * (the file module stats the target and all its parents). Exported for tests.
  */
-export function statCommand(paths: string[], opts: { checksum?: boolean; follow?: boolean } = {}): string {
+export function statCommand(paths: string[], opts: StatOptions = {}): string {
   const exists = opts.follow ? '[ -e "$p" ]' : '{ [ -e "$p" ] || [ -L "$p" ]; }';
   const tag = opts.follow ? 'printf E' : `if [ -L "$p" ]; then printf L; readlink -z -- "$p" || printf '\\0'; else printf E; fi`;
   const isFile = opts.follow ? '[ -f "$p" ]' : '[ -f "$p" ] && [ ! -L "$p" ]';
@@ -182,6 +182,8 @@ export function statCommand(paths: string[], opts: { checksum?: boolean; follow?
   if (opts.checksum) {
     // the regular files, appended after the existing paths, which `shift` then drops
     parts.push(`n=$#; for p do if ${isFile}; then set -- "$@" "$p"; fi; done; shift "$n"`, 'if [ $# -gt 0 ]; then LC_ALL=C sha256sum -- "$@" || exit 4; fi');
+    // Ansible's `checksum` is SHA-1: the stat module asks for it in the same round trip
+    if (opts.sha1) parts.push('if [ $# -gt 0 ]; then LC_ALL=C sha1sum -- "$@" || exit 4; fi');
   }
   return parts.join('; ');
 }
@@ -196,7 +198,8 @@ function nthIndex(s: string, ch: string, from: number, n: number): number {
   return i;
 }
 
-function parseStat(host: string, paths: string[], r: RawExecResult, checksum: boolean): FileStat[] {
+function parseStat(host: string, paths: string[], r: RawExecResult, opts: StatOptions): FileStat[] {
+  const checksum = !!opts.checksum;
   // NUL and newline never occur inside a UTF-8 sequence: one decode, then plain string scanning
   const buf = r.stdout.toString('utf8');
   let pos = 0;
@@ -249,6 +252,13 @@ function parseStat(host: string, paths: string[], r: RawExecResult, checksum: bo
       if (line.startsWith('\\')) line = line.slice(1);
       if (!/^[0-9a-f]{64}/.test(line)) fail(`cannot read ${st.path} for its checksum`);
       st.sha256 = line.slice(0, 64);
+    }
+    for (const st of opts.sha1 ? out : []) {
+      if (st.type !== 'file') continue;
+      let line = upTo('\n', `sha1 of ${st.path}`);
+      if (line.startsWith('\\')) line = line.slice(1);
+      if (!/^[0-9a-f]{40}/.test(line)) fail(`cannot read ${st.path} for its checksum`);
+      st.sha1 = line.slice(0, 40);
     }
   }
   if (pos !== buf.length) fail('stat failed: unexpected trailing output');

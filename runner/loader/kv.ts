@@ -180,6 +180,19 @@ export function unquote(v: string): string {
 
 const KV = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/;
 
+/** Python's unicode-escape sequences, as Ansible's parse_kv decodes them in `k=v` tokens. */
+const ESCAPES = /\\(U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0-7]{1,3}|[\\'"abfnrtv])/g;
+const SINGLE: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/** `content=hello\n` is "hello" and a newline under Ansible: decode the escapes of a k=v token. */
+export function decodeEscapes(s: string): string {
+  return s.replace(ESCAPES, (_m, e: string) => {
+    if (e.length === 1 && e in SINGLE) return SINGLE[e];
+    if (/^[0-7]/.test(e)) return String.fromCodePoint(parseInt(e, 8));
+    return String.fromCodePoint(parseInt(e.slice(1), 16));
+  });
+}
+
 /** Keys Ansible splits out of the command-like free-form modules; any other `a=b` is part of the command. */
 export const COMMAND_KV_KEYS = new Set(['chdir', 'creates', 'removes', 'executable', 'stdin', 'stdin_add_newline', 'strip_empty_ends']);
 /** Ansible's own list of modules whose free-form text is a command line. */
@@ -201,7 +214,8 @@ export function parseKv(text: string, splitKey: (key: string) => boolean = () =>
   const rawTokens: KvToken[] = [];
   for (const t of tokens) {
     const m = KV.exec(t.text);
-    if (m && splitKey(m[1])) args[m[1]] = unquote(m[2]);
+    // as Ansible: escapes are decoded in the arguments it splits out, not in the free-form text
+    if (m && splitKey(m[1])) args[m[1]] = unquote(decodeEscapes(m[2]));
     else rawTokens.push(t);
   }
   if (rawTokens.length === 0) return { args };

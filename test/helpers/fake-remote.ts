@@ -216,7 +216,7 @@ export class FakeRemote implements Remote {
     return Buffer.from(e.content);
   }
 
-  async stat(paths: string[], opts: { checksum?: boolean; follow?: boolean } = {}): Promise<FileStat[]> {
+  async stat(paths: string[], opts: { checksum?: boolean; follow?: boolean; sha1?: boolean } = {}): Promise<FileStat[]> {
     this.stats.push([...paths]);
     return paths.map((p) => {
       const e = opts.follow ? this.resolve(p)[1] : this.entries.get(p);
@@ -235,6 +235,7 @@ export class FakeRemote implements Remote {
       };
       if (e.type === 'link') st.linkTarget = e.target;
       if (e.type === 'file' && opts.checksum) st.sha256 = sha256(e.content);
+      if (e.type === 'file' && opts.checksum && opts.sha1) st.sha1 = createHash('sha1').update(e.content).digest('hex');
       return st;
     });
   }
@@ -352,7 +353,7 @@ export class LocalRemote implements Remote {
     }
   }
 
-  async stat(paths: string[], opts: { checksum?: boolean; follow?: boolean } = {}): Promise<FileStat[]> {
+  async stat(paths: string[], opts: { checksum?: boolean; follow?: boolean; sha1?: boolean } = {}): Promise<FileStat[]> {
     const out: FileStat[] = [];
     for (const p of paths) {
       let s: fs.Stats;
@@ -381,6 +382,7 @@ export class LocalRemote implements Remote {
       };
       if (type === 'link') st.linkTarget = await fs.promises.readlink(p);
       if (type === 'file' && opts.checksum) st.sha256 = sha256(await fs.promises.readFile(p));
+      if (type === 'file' && opts.checksum && opts.sha1) st.sha1 = createHash('sha1').update(await fs.promises.readFile(p)).digest('hex');
       out.push(st);
     }
     return out;

@@ -160,3 +160,22 @@ describe('did you mean', () => {
     expect(didYouMean('zzzz', ['become'])).toBe('');
   });
 });
+
+describe('escapes in k=v values (Ansible decodes them; d21)', () => {
+  test.each([
+    ['content=hello\\n', 'hello\n'],
+    ['content="a\\tb"', 'a\tb'],
+    ["msg='it\\'s'", "it's"],
+    ['msg="say \\"hi\\""', 'say "hi"'],
+    ['msg=\\u00e9\\x41\\101', 'éAA'],
+    ['msg=back\\\\slash', 'back\\slash'],
+    ['msg=C:\\q', 'C:\\q'],
+  ])('%s', (text, want) => {
+    const key = text.split('=')[0];
+    expect(parseKv(text).args[key]).toBe(want);
+  });
+
+  test('the free-form text of a command keeps its escapes', () => {
+    expect(parseKv('printf "a\\n" chdir=/tmp', (k) => COMMAND_KV_KEYS.has(k))).toEqual({ args: { chdir: '/tmp' }, raw: 'printf "a\\n"' });
+  });
+});
