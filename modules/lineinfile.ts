@@ -209,14 +209,13 @@ export default defineModule<LineinfileArgs>({
       path: { type: 'string', minLength: 1, description: 'The file on the host.' },
       dest: { type: 'string', minLength: 1, description: 'Alias of path.' },
       line: { type: 'string', description: 'The line to insert or replace with (state=present).' },
+      // '' is allowed, as in Ansible: it matches every line (so the last one is replaced)
       regexp: {
         type: 'string',
-        minLength: 1,
         description: 'Regular expression (Python syntax accepted): the last matching line is replaced, or all are removed.',
       },
       search_string: {
         type: 'string',
-        minLength: 1,
         description: 'Literal string: like regexp, matching lines that contain it.',
       },
       state: { type: 'string', enum: ['present', 'absent'], default: 'present', description: 'Whether the line must be there.' },

@@ -11,6 +11,8 @@ describe('editText (pure)', () => {
     ['adds at EOF by default', 'x\ny\n', { line: 'a' }, 'x\ny\na\n', 'line added'],
     ['adds a newline to a last line without one first', 'x', { line: 'a' }, 'x\na\n', 'line added'],
     ['replaces the LAST regexp match', 'k=1\nk=2\nz\n', { regexp: '^k=', line: 'k=9' }, 'k=1\nk=9\nz\n', 'line replaced'],
+    ["regexp '' matches every line: the last is replaced (d32)", 'l1\nl2\n', { regexp: '', line: 'N' }, 'l1\nN\n', 'line replaced'],
+    ["search_string '' likewise", 'l1\nl2\n', { search_string: '', line: 'N' }, 'l1\nN\n', 'line replaced'],
     ['firstmatch replaces the first', 'k=1\nk=2\n', { regexp: '^k=', line: 'k=9', firstmatch: true }, 'k=9\nk=2\n', 'line replaced'],
     ['no regexp match: inserted at EOF', 'a\n', { regexp: '^k=', line: 'k=1' }, 'a\nk=1\n', 'line added'],
     ['insertafter: after the last match', 'a\n[s]\nb\n[s]\nc\n', { line: 'N', insertafter: '^\\[s\\]' }, 'a\n[s]\nb\n[s]\nN\nc\n', 'line added'],
