@@ -338,6 +338,12 @@ async function makeVault(p: ParsedRun): Promise<Vault | undefined> {
   return Vault.fromOptions({ passwordFiles: p.vaultPasswordFiles, vaultIds: p.vaultIds, askPass: p.askVaultPass, env: process.env, prompt: (q) => promptSecret(q) });
 }
 
+/** What would fail mid-run in a template, expression or `src` file (runner/loader/static-check.ts). */
+async function checkTemplates(pb: Playbook, loader: import('./loader/index').Loader, modules: import('./module-registry').ModuleRegistry): Promise<void> {
+  const [{ staticCheck }, { Templar }] = await Promise.all([import('./loader/static-check'), import('./templating/index')]);
+  await staticCheck(pb, { templar: new Templar(), loader, rawArgs: (m) => modules.get(m)?.rawArgs ?? [] });
+}
+
 async function cmdRun(argv: string[]): Promise<number> {
   const p = parseArgs(argv, 'run');
   if (p.help) {
@@ -363,6 +369,8 @@ async function cmdRun(argv: string[]): Promise<number> {
   const pb = await loader.loadPlaybook(playbookFile);
   await inventory.addVarsDir(path.dirname(playbookFile));
   crossCheck(pb, inventory);
+  // templates, expressions and controller files too, before any connection (the list modes only show)
+  if (p.syntaxCheck || !(p.listTasks || p.listHosts)) await checkTemplates(pb, loader, modules);
   if (p.syntaxCheck) {
     out(`playbook: ${p.playbook}\nsyntax OK: ${pb.plays.length} play(s)\n`);
     return EXIT.OK;
@@ -401,7 +409,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const onSigint = () => {
     sigints++;
     if (sigints === 1) {
-      err('\n[interrupted] stopping: no new tasks start; running writes finish or roll back (Ctrl-C again to quit at once)\n');
+      err('\n[interrupted] stopping: no new tasks start, running commands get SIGINT, running writes finish (Ctrl-C again to quit at once)\n');
       ac.abort();
     } else {
       stdout.flush();

@@ -10,6 +10,7 @@ import { readCommon, type CommonOut } from './common';
 import { didYouMean } from '../did-you-mean';
 import { IMPORT_PLAYBOOK_KEYS, PLAY_KEYS, STRATEGIES, TASK_KEYS, UNSUPPORTED_PLAY_KEYS, stripFqcn } from './keywords';
 import type { RoleLoader } from './roles';
+import { keepSource } from './sources';
 import type { Session } from './session';
 import { newPlayState, type Scope, type TaskParser } from './tasks';
 import type { BlockDef, Condition, PlayDef, TaskDef, TaskItem } from './types';
@@ -207,6 +208,7 @@ export class PlayParser {
       strategy: d.strategy ?? 'linear',
       dir,
     };
+    keepSource(play, raw);
     if (d.serial) play.serial = d.serial;
     if (d.maxFailPercentage !== undefined) play.maxFailPercentage = d.maxFailPercentage;
     if (ctx.when.length) this.applyImportWhen(play, ctx.when);

@@ -11,6 +11,7 @@ import { posOf } from '../yaml';
 import { readCommon, type CommonOut } from './common';
 import { COMMON_KEYS } from './keywords';
 import type { Session } from './session';
+import { keepSource } from './sources';
 import { newPlayState, type Scope, type TaskParser } from './tasks';
 import type { BlockDef, RoleRef, TaskDef, TaskItem } from './types';
 import { hasTemplate, isIdentifier, isMapping, keyLoc, typeName, uniq, valueLoc, Values } from './values';
@@ -143,7 +144,7 @@ export class RoleLoader {
         this.sess.error(`role ${what} must be a mapping of variables, got ${typeName(data)}`, posOf(data) ?? { file: f, line: 1, column: 1 });
         return {};
       }
-      return new Values(this.sess, f).vars({ data }, 'data') ?? {};
+      return keepSource(new Values(this.sess, f).vars({ data }, 'data') ?? {}, data);
     };
     const out: RoleFiles = {
       defaults: await mapping('defaults', 'defaults'),

@@ -24,6 +24,7 @@ import {
 } from './keywords';
 import { COMMAND_KV_KEYS, COMMAND_MODULES, KvSyntaxError, parseKv, tokenize } from './kv';
 import { positionInScalar } from './scalar-pos';
+import { keepSource } from './sources';
 import type { RoleLoader } from './roles';
 import type { Session } from './session';
 import type { BlockDef, IncludeDef, MetaDef, ModuleCatalog, RoleRef, TaskDef, TaskItem } from './types';
@@ -272,7 +273,7 @@ export class TaskParser {
       this.sess.error('blocks cannot be used as handlers', loc);
       return [];
     }
-    const b: BlockDef = { kind: 'block', ...out, ...this.base(scope, loc, out), block: [], rescue: [], always: [] };
+    const b: BlockDef = keepSource<BlockDef>({ kind: 'block', ...out, ...this.base(scope, loc, out), block: [], rescue: [], always: [] }, raw);
     const child: Scope = { ...scope, tags: b.effectiveTags, notify: notify ?? scope.notify };
     b.block = await this.list(raw.block, raw, 'block', child);
     b.rescue = await this.list(raw.rescue, raw, 'rescue', child);
@@ -361,7 +362,7 @@ export class TaskParser {
     }
 
     const loop = await this.readLoop(v, raw, scope);
-    const task: TaskDef = { kind: 'task', ...out, ...this.base(scope, loc, out), module, args, ...t };
+    const task: TaskDef = keepSource<TaskDef>({ kind: 'task', ...out, ...this.base(scope, loc, out), module, args, ...t }, raw);
     if (loop.loop !== undefined) task.loop = loop.loop;
     if (loop.loopControl) task.loopControl = loop.loopControl;
     if (delegateTo) task.delegateTo = delegateTo;
@@ -677,7 +678,7 @@ export class TaskParser {
     const target = this.fileArg(raw, key, scope) ?? '';
     const loop = await this.readLoop(v, raw, scope);
     // its own tags select the include; the included tasks get only the enclosing ones (Ansible)
-    const inc: IncludeDef = { kind: 'include_tasks', ...out, ...this.base(scope, loc, out), target, params: { ...(out.vars ?? {}) }, parentTags: scope.tags };
+    const inc: IncludeDef = keepSource<IncludeDef>({ kind: 'include_tasks', ...out, ...this.base(scope, loc, out), target, params: { ...(out.vars ?? {}) }, parentTags: scope.tags }, raw);
     if (loop.loop !== undefined) inc.loop = loop.loop;
     if (loop.loopControl) inc.loopControl = loop.loopControl;
     if (scope.handler) this.sess.error('include_tasks cannot be used as a handler', loc);
@@ -761,7 +762,7 @@ export class TaskParser {
     const { name, tasksFrom } = this.roleArgs(raw, key, scope);
     const loop = await this.readLoop(v, raw, scope);
     // Ansible passes include_role's task vars to the role as its params
-    const inc: IncludeDef = { kind: 'include_role', ...out, ...this.base(scope, loc, out), target: name ?? '', params: { ...(out.vars ?? {}) }, parentTags: scope.tags };
+    const inc: IncludeDef = keepSource<IncludeDef>({ kind: 'include_role', ...out, ...this.base(scope, loc, out), target: name ?? '', params: { ...(out.vars ?? {}) }, parentTags: scope.tags }, raw);
     if (tasksFrom !== undefined) inc.tasksFrom = tasksFrom;
     if (loop.loop !== undefined) inc.loop = loop.loop;
     if (loop.loopControl) inc.loopControl = loop.loopControl;
@@ -818,7 +819,7 @@ export class TaskParser {
       this.sess.error('meta cannot be used as a handler', loc);
       return undefined;
     }
-    return { kind: 'meta', ...out, ...this.base(scope, loc, out), action: action as MetaAction };
+    return keepSource<MetaDef>({ kind: 'meta', ...out, ...this.base(scope, loc, out), action: action as MetaAction }, raw);
   }
 }
 

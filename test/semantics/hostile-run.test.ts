@@ -153,6 +153,91 @@ describe('Ctrl-C', () => {
   });
 });
 
+const MARKER_TASK = `    - name: marker
+      file: { path: "{{ playbook_dir }}/marker", state: touch }
+`;
+
+/** A project whose play first creates `marker`, then `tasks` (YAML lines at task indent). */
+function project(tasks: string, files: Record<string, string> = {}, roles = ''): string {
+  return makeProject({
+    hosts: LOCAL_INVENTORY,
+    'site.yml': `- hosts: all\n  gather_facts: false\n${roles}  tasks:\n${MARKER_TASK}${tasks}`,
+    ...files,
+  });
+}
+
+/** line of the first line of `file` (relative to dir) containing `needle`, 1-based */
+function lineOf(dir: string, file: string, needle: string): number {
+  const i = fs.readFileSync(path.join(dir, file), 'utf8').split('\n').findIndex((l) => l.includes(needle));
+  if (i < 0) throw new Error(`${needle} not in ${file}`);
+  return i + 1;
+}
+
+const ROLE_TEMPLATE_TASK = `
+- name: render
+  template:
+    src: app.conf.j2
+    dest: /tmp/tsplay-h12-never
+`;
+
+/** [title, tasks, extra files, roles line, file:needle the error must name, message pattern] */
+const BAD: Array<[string, string, Record<string, string>, string, [string, string], RegExp]> = [
+  ['a role template with a syntax error', '', { 'roles/r/tasks/main.yml': ROLE_TEMPLATE_TASK, 'roles/r/templates/app.conf.j2': 'a=1\n{% if x %}\nno end\n' }, '  roles: [r]\n', ['roles/r/templates/app.conf.j2', '{% if'], /app\.conf\.j2:\d+/],
+  ['an unknown filter inside a role template', '', { 'roles/r/tasks/main.yml': ROLE_TEMPLATE_TASK, 'roles/r/templates/app.conf.j2': 'a=1\nb={{ x | frobnicate }}\n' }, '  roles: [r]\n', ['roles/r/templates/app.conf.j2', 'frobnicate'], /unknown filter 'frobnicate'/],
+  ['a template src that does not exist', `    - template: { src: missing.j2, dest: /tmp/tsplay-h12-never }\n`, {}, '', ['site.yml', 'missing.j2'], /template src 'missing\.j2' not found/],
+  ['a copy src that does not exist', `    - copy:\n        src: nothere.txt\n        dest: /tmp/tsplay-h12-never\n`, {}, '', ['site.yml', 'nothere.txt'], /copy src 'nothere\.txt' not found/],
+  ['a when expression that does not parse', `    - debug: { msg: hi }\n      when: x ==\n`, {}, '', ['site.yml', 'when: x =='], /when|expression|syntax/i],
+  ['a when with an unknown test', `    - debug: { msg: hi }\n      when: x is frobbed\n`, {}, '', ['site.yml', 'frobbed'], /unknown test 'frobbed'/],
+  ['an unknown filter in a module argument', `    - debug:\n        msg: "{{ 'a' | nosuchfilter }}"\n`, {}, '', ['site.yml', 'nosuchfilter'], /unknown filter 'nosuchfilter'/],
+  ['an unknown filter in a when', `    - debug: { msg: hi }\n      when: (x | nosuch2) == 1\n`, {}, '', ['site.yml', 'nosuch2'], /unknown filter 'nosuch2'/],
+  ['a bad changed_when', `    - command: "true"\n      changed_when: rc ==== 1\n`, {}, '', ['site.yml', 'rc ===='], /syntax|expect|unexpected/i],
+  ['a bad assert that (a raw argument)', `    - assert:\n        that:\n          - 1 +\n`, {}, '', ['site.yml', '- 1 +'], /syntax|expect|unexpected|end/i],
+  ['a bad template in a static include_tasks target', `    - include_tasks: inc.yml\n`, { 'inc.yml': '- debug: { msg: "{{ x | nope3 }}" }\n' }, '', ['inc.yml', 'nope3'], /unknown filter 'nope3'/],
+  ['a bad template in a role reached by include_role', `    - include_role: { name: r }\n`, { 'roles/r/tasks/main.yml': ROLE_TEMPLATE_TASK, 'roles/r/templates/app.conf.j2': '{{ x | nope4 }}\n' }, '', ['roles/r/templates/app.conf.j2', 'nope4'], /unknown filter 'nope4'/],
+  ['a syntax error in a play variable', `    - debug: { msg: hi }\n`, {}, '  vars:\n    v: "{{ x | | y }}"\n', ['site.yml', '{{ x | | y }}'], /syntax|expect|unexpected/i],
+];
+
+describe('--syntax-check finds what used to fail mid-run', () => {
+  it.each(BAD)('%s', (_title, tasks, files, roles, [file, needle], message) => {
+    const dir = project(tasks, files, roles);
+    const where = `${path.join(dir, file)}:${lineOf(dir, file, needle)}`;
+    for (const extra of [['--syntax-check'], []]) {
+      const r = runTsplay(['run', 'site.yml', '-i', 'hosts', ...extra], { cwd: dir });
+      expect({ extra, code: r.code }).toEqual({ extra, code: 1 });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain(where);
+      expect(r.stderr).not.toMatch(/INTERNAL|\n\s+at /);
+      expect(r.stdout).not.toMatch(/syntax OK|PLAY \[/);
+      expect(fs.existsSync(path.join(dir, 'marker'))).toBe(false);
+    }
+  });
+
+  test('all problems are reported together', () => {
+    const dir = project(`    - debug: { msg: "{{ 1 | nope5 }}" }\n    - copy: { src: gone.txt, dest: /tmp/x }\n      when: a is nope6\n`);
+    const r = runTsplay(['run', 'site.yml', '-i', 'hosts', '--syntax-check'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/nope5/);
+    expect(r.stderr).toMatch(/gone\.txt/);
+    expect(r.stderr).toMatch(/nope6/);
+  });
+
+  test('what is only known at run time passes: templated src, raw blocks, loop variables, registered results', () => {
+    const dir = project(
+      `    - command: echo hi\n      register: out\n      changed_when: out.rc != 0 and item is defined\n      loop: [1]\n` +
+        `    - template: { src: "{{ name }}.j2", dest: "{{ playbook_dir }}/never" }\n      when: false\n` +
+        `    - copy: { src: /etc/tsplay-not-here, dest: /tmp/x, remote_src: true }\n      when: false\n` +
+        `    - template: { src: ok.j2, dest: "{{ playbook_dir }}/ok.out" }\n`,
+      { 'templates/ok.j2': '{% raw %}{{ not | a | template }}{% endraw %} {{ inventory_hostname | upper }}\n' },
+    );
+    const r = runTsplay(['run', 'site.yml', '-i', 'hosts', '--syntax-check'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const run = runTsplay(['run', 'site.yml', '-i', 'hosts'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'ok.out'), 'utf8')).toBe('{{ not | a | template }} LOCALHOST\n');
+  });
+});
+
 describe('include recursion', () => {
   test('include_tasks of itself stops at depth 64 with the chain, quickly', () => {
     const dir = makeProject({
