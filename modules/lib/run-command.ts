@@ -130,7 +130,8 @@ export async function applyCommand(args: CommandArgs, plan: Plan, ctx: ModuleCon
     delta: `${((end.getTime() - start.getTime()) / 1000).toFixed(3)}s`,
   };
   if (r.rc !== 0) {
-    throw new ModuleFailure(`non-zero return code ${r.rc}${stderr ? `: ${lastLines(stderr, 5)}` : ''}`, { ...result, msg: 'non-zero return code' });
+    // the command ran, so it changed something even though it failed (Ansible: changed: true)
+    throw new ModuleFailure(`non-zero return code ${r.rc}${stderr ? `: ${lastLines(stderr, 5)}` : ''}`, { ...result, changed: true, msg: 'non-zero return code' });
   }
   return result;
 }

@@ -910,9 +910,11 @@ export class PlaybookExecutor {
         c.skipped++;
         break;
       case 'failed':
+        // as Ansible's stats: an ignored failure is ok + ignored, and changed when its result says so
         if (out.ignored) {
           c.ignored++;
           c.ok++;
+          if (out.result.changed === true) c.changed++;
         } else c.failed++;
         break;
       case 'unreachable':
@@ -1024,7 +1026,7 @@ export class PlaybookExecutor {
 
   private errorOutcomeRaw(e: unknown): TaskOutcome {
     if (e instanceof UnreachableError) return { status: 'unreachable', result: { unreachable: true, msg: e.message, changed: false } };
-    if (e instanceof ModuleFailure) return { status: 'failed', result: { ...e.result, failed: true, changed: false, msg: e.message } };
+    if (e instanceof ModuleFailure) return { status: 'failed', result: { changed: false, ...e.result, failed: true, msg: e.message } };
     if (e instanceof TsplayError) {
       const where = formatLocation(e.location);
       return { status: 'failed', result: { failed: true, changed: false, msg: `${where ? `${where}: ` : ''}${e.message}${e.hint ? ` (${e.hint})` : ''}` } };

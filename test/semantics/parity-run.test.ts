@@ -354,3 +354,27 @@ describe('includes', () => {
     expect(msgs(r)).toEqual(['templated']);
   });
 });
+
+describe('recap', () => {
+  test('an ignored failure of a command counts as ok, ignored and changed; a rescued one as rescued', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - command: /bin/false
+      ignore_errors: true
+    - shell: exit 3
+      ignore_errors: true
+      register: r
+    - debug: msg="{{ r.changed }}"
+    - block:
+        - command: /bin/false
+      rescue:
+        - debug: msg=rescued
+`,
+    });
+    expect(r.code).toBe(0);
+    // ansible-playbook 2.14 on this playbook: ok=4 changed=2 failed=0 rescued=1 ignored=2
+    expect(recap(r).hosts.h1).toEqual({ ok: 4, changed: 2, unreachable: 0, failed: 0, skipped: 0, rescued: 1, ignored: 2 });
+  });
+});
