@@ -48,6 +48,17 @@ export interface TemplateArgs {
 
 const p = path.posix;
 
+/**
+ * As Ansible's template module (preserve_trailing_newlines): the output ends in at least as
+ * many newlines as the template file, which trim_blocks would otherwise eat after a final
+ * `{% endif %}`.
+ */
+export function keepTrailingNewlines(source: string, out: string): string {
+  const count = (s: string) => s.length - s.replace(/\n+$/, '').length;
+  const missing = count(source) - count(out);
+  return missing > 0 ? out + '\n'.repeat(missing) : out;
+}
+
 export default defineModule<TemplateArgs>({
   name: 'template',
   description: 'Render a Liquid template on the controller and write it to the host when it differs.',
@@ -86,7 +97,7 @@ export default defineModule<TemplateArgs>({
     } catch (e) {
       throw new ModuleFailure(`cannot read template ${srcPath}: ${(e as Error).message}`, { src: srcPath });
     }
-    const content = Buffer.from(await ctx.render(source, {}, srcPath), 'utf8');
+    const content = Buffer.from(keepTrailingNewlines(source, await ctx.render(source, {}, srcPath)), 'utf8');
 
     // a trailing slash only says "this is a directory"; stat the path without it
     const bare = args.dest.replace(/(.)\/+$/, '$1');

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import template from '../../modules/template';
+import template, { keepTrailingNewlines } from '../../modules/template';
+import { Templar } from '../../runner/templating';
 import { FakeRemote, LocalRemote, makeTempDir, runModule, snapshotTree, validateArgs } from '../helpers/fake-remote';
 
 describe('template', () => {
@@ -100,5 +101,20 @@ describe('template', () => {
       expect(fs.readFileSync(dest, 'utf8')).toBe(`listen ${hostile.name}\n  bind *:1\n`);
       expect(fs.readdirSync(dir)).toEqual([path.basename(dest)]);
     });
+  });
+});
+
+describe('trailing newlines (Ansible preserve_trailing_newlines)', () => {
+  // rendered by the real templar, as the executor's ctx.render does
+  const templar = new Templar();
+  test.each([
+    // template, output: checked against ansible-playbook 2.14
+    ['a\n{% if true %}b{% endif %}\n', 'a\nb\n'],
+    ['a\n{% if true %}\nb\n{% endif %}\n', 'a\nb\n'],
+    ['x\n{% set y = 1 %}\n', 'x\n'],
+    ['x={{ 1 }}\n{% for i in [1, 2] %}\n{{ i }}\n{% endfor %}', 'x=1\n1\n2\n'],
+    ['none\n\n', 'none\n\n'],
+  ])('%p renders %p', async (src, want) => {
+    expect(keepTrailingNewlines(src, await templar.renderString(src, {}))).toBe(want);
   });
 });
