@@ -27,6 +27,7 @@ import {
   formatLocation,
   type SourceLocation,
 } from '../errors';
+import { stripFqcn } from '../loader/keywords';
 import type { BlockDef, IncludeDef, MetaDef, PlayDef, Playbook, RoleRef, TaskDef, TaskItem } from '../loader/types';
 import {
   applyChanges,
@@ -261,7 +262,7 @@ export class PlaybookExecutor {
       h.notified.clear();
       h.targeted = true;
     }
-    const batches = this.batches(play, eligible);
+    const batches = await this.batches(play, eligible);
     for (const batch of batches) {
       this.checkInterrupt();
       const run: PlayRun = {
@@ -282,9 +283,27 @@ export class PlaybookExecutor {
     this.s.emit({ type: 'play_end', name: playName });
   }
 
-  private batches(play: PlayDef, hosts: string[]): string[][] {
-    if (!play.serial || play.serial.length === 0) return [hosts];
-    const sizes = play.serial.map((s) => {
+  /**
+   * A play keyword given as a template (`strategy: "{{ s | default('linear') }}"`), rendered
+   * with the play's vars and extra vars as Ansible does; `omit` means not given.
+   */
+  private async playKeyword(play: PlayDef, keyword: 'strategy' | 'serial', raw: unknown): Promise<unknown> {
+    if (!hasTemplate(raw)) return raw;
+    const v = await this.s.templar.renderValue(raw, { ...play.vars, ...this.o.extraVars, omit: OMIT }, play.loc);
+    if (v === OMIT) return undefined;
+    if (keyword === 'strategy' && v !== 'linear' && v !== 'free') throw new ValidationError(`strategy: '${String(v)}' (from '${String(raw)}') is not a strategy (linear or free)`, play.loc);
+    return v;
+  }
+
+  private async batches(play: PlayDef, hosts: string[]): Promise<string[][]> {
+    const serial: unknown[] = [];
+    for (const s of play.serial ?? []) {
+      const v = await this.playKeyword(play, 'serial', s);
+      if (Array.isArray(v)) serial.push(...v);
+      else if (v !== undefined && v !== null) serial.push(v);
+    }
+    if (serial.length === 0) return [hosts];
+    const sizes = serial.map((s) => {
       const str = String(s).trim();
       const n = str.endsWith('%') ? Math.floor((hosts.length * parseFloat(str)) / 100) : parseInt(str, 10);
       if (!Number.isFinite(n)) throw new ValidationError(`serial: '${str}' is not a number or a percentage`, play.loc);
@@ -327,7 +346,7 @@ export class PlaybookExecutor {
     const gather = await this.keywordBool('gather_facts', run.play.gatherFacts, { ...run.play.vars, ...this.o.extraVars }, run.play.loc, true);
     if (gather) await this.gatherFacts(run, scope);
     const sections: TaskItem[][] = [run.play.preTasks, run.play.roleTasks, run.play.tasks, run.play.postTasks];
-    const strategyFree = run.play.strategy === 'free';
+    const strategyFree = (await this.playKeyword(run.play, 'strategy', run.play.strategy)) === 'free';
     for (let i = 0; i < sections.length; i++) {
       if (run.aborted) break;
       if (strategyFree) {
@@ -1141,8 +1160,9 @@ export class PlaybookExecutor {
 
   /** One execution of a task (one loop item): retries, plan/apply, changed_when/failed_when/until. */
   private async runOne(run: PlayRun, task: TaskDef, h: HostState, scope: Scope, vars: Vars, noLog: boolean): Promise<TaskOutcome> {
-    const mod = this.s.modules.get(task.module);
-    if (!mod) throw new ValidationError(`unknown module '${task.module}'`, task.loc);
+    const name0 = hasTemplate(task.module) ? stripFqcn(String(await this.s.templar.renderValue(task.module, vars, task.loc))) : task.module;
+    const mod = this.s.modules.get(name0);
+    if (!mod) throw new ValidationError(`unknown module '${name0}'${name0 !== task.module ? ` (from '${task.module}')` : ''}`, task.loc);
     const hasUntil = task.until !== undefined;
     const retries = hasUntil ? Number(task.retries !== undefined ? await this.s.templar.renderValue(task.retries, vars) : 3) : 0;
     const delay = Number(task.delay !== undefined ? await this.s.templar.renderValue(task.delay, vars) : 5);

@@ -142,7 +142,7 @@ export class PlayParser {
           break;
         case 'strategy': {
           const s = raw[k];
-          if (typeof s === 'string' && (STRATEGIES as readonly string[]).includes(s)) d.strategy = s as PlayDef['strategy'];
+          if (typeof s === 'string' && ((STRATEGIES as readonly string[]).includes(s) || hasTemplate(s))) d.strategy = s;
           else {
             this.sess.error(`unknown strategy ${typeof s === 'string' ? `'${s}'${didYouMean(s, STRATEGIES)}` : typeName(s)}`, valueLoc(raw, k, file),
               `strategy is one of: ${STRATEGIES.join(', ')}`);

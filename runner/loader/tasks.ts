@@ -408,6 +408,8 @@ export class TaskParser {
       this.sess.error(`'${key}' must be 'module k=v ...' or a mapping with 'module', got ${typeName(val)}`, at);
       return undefined;
     }
+    // `action: {module: "{{ m }}"}`: the module is chosen per host at run time (Ansible allows it)
+    if (mapping && hasTemplate(modName)) return { module: modName, argsValue, mapping };
     const module = stripFqcn(modName);
     if (ACTION_KEYWORDS.has(module)) {
       this.sess.error(`'${module}' cannot be used through '${key}'`, at, `write '${module}:' as the task's key`);
@@ -468,6 +470,7 @@ export class TaskParser {
 
   /** Static argument check by the module's schema; each problem points at the argument. */
   private checkArgs(module: string, args: Record<string, unknown>, sources: Array<unknown>, fallback: Pos): void {
+    if (hasTemplate(module)) return; // checked at run time, once the module is known
     for (const p of this.catalog.validateStatic(module, args)) {
       const argPath = p.path.replace(/^\//, '').split(/[./]/).filter((s) => s !== '');
       const unsupported = /unsupported|additional/i.test(p.message);

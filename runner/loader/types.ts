@@ -135,7 +135,8 @@ export interface PlayDef extends CommonKeywords {
   handlers: TaskDef[];
   gatherFacts: boolean | string;
   serial?: Array<number | string>;
-  strategy: 'linear' | 'free';
+  /** 'linear' | 'free', or a template rendered with the play's vars when the play starts */
+  strategy: string;
   maxFailPercentage?: number;
   /** absolute directory of the playbook file holding the play */
   dir: string;

@@ -144,3 +144,39 @@ describe('static keyword values', () => {
     expect(fs.existsSync(path.join(dir, 'first'))).toBe(false);
   });
 });
+
+describe('templated play keywords and action names', () => {
+  const PB = `- hosts: all
+  gather_facts: no
+  serial: "{{ n | default(omit) }}"
+  strategy: "{{ s | default('linear') }}"
+  tasks:
+    - set_fact: { m: debug }
+      when: inventory_hostname == 'h1'
+    - set_fact: { m: ping }
+      when: inventory_hostname == 'h2'
+    - action:
+        module: '{{ m }}'
+      register: out
+    - copy: { content: "{{ 'ping' in out }} {{ ansible_play_batch | join(',') }}", dest: "{{ playbook_dir }}/{{ inventory_hostname }}" }
+`;
+  const TWO = 'h1 ansible_connection=local\nh2 ansible_connection=local\n';
+
+  test.each([
+    [[], 'h1,h2', 'h1,h2'],
+    [['-e', 'n=1', '-e', 's=free'], 'h1', 'h2'],
+  ])('serial/strategy from templates (%p); action module chosen per host', (extra, b1, b2) => {
+    const dir = makeProject({ 'hosts.ini': TWO, 'pb.yml': PB });
+    const r = run(dir, extra as string[]);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'h1'), 'utf8')).toBe(`False ${b1}`);
+    expect(fs.readFileSync(path.join(dir, 'h2'), 'utf8')).toBe(`True ${b2}`);
+  });
+
+  test('a strategy that renders to something else is an error naming the play', () => {
+    const dir = makeProject({ 'hosts.ini': TWO, 'pb.yml': PB });
+    const r = run(dir, ['-e', 's=fast']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/pb\.yml:1.*strategy: 'fast'/);
+  });
+});
