@@ -24,7 +24,7 @@
  * Result: { name, state, enabled, status: { LoadState, ActiveState, SubState, UnitFileState, ... } }
  */
 
-import { defineModule, lastLines, ModuleFailure, sh, type Change, type ModuleContext, type Probe, type Remote } from '../runner/module-api';
+import { defineModule, lastLines, ModuleFailure, sh, type Change, type ModuleContext, type Plan, type Probe, type Remote } from '../runner/module-api';
 
 export interface ServiceArgs {
   name: string;
@@ -75,70 +75,88 @@ function resultOf(args: ServiceArgs, s: Status): Record<string, unknown> {
   };
 }
 
+/** What a planned step does; apply decides by this, never by a change's summary or command. */
+export type ServiceOp = 'unmask' | 'daemon-reload' | 'enable' | 'disable' | 'start' | 'stop' | 'restart' | 'reload' | 'mask';
+
+/** An exec change of this module: the step it does travels with it from plan to apply. */
+export type ServiceChange = Extract<Change, { kind: 'exec' }> & { op: ServiceOp };
+
+/** Steps after which the unit must be running: their failure shows the unit's journal. */
+const START_LIKE = new Set<ServiceOp>(['start', 'restart', 'reload']);
+
 interface Planned {
-  changes: Change[];
+  changes: ServiceChange[];
   notes: string[];
 }
 
 /** The changes that take the unit from status `s` to what `args` asks for, in a safe order. */
 function changesFor(args: ServiceArgs, s: Status, withReload: boolean): Planned {
   const { name } = args;
-  const changes: Change[] = [];
+  const changes: ServiceChange[] = [];
   const notes: string[] = [];
   const masked = s.UnitFileState === 'masked' || s.LoadState === 'masked';
   const running = RUNNING.has(s.ActiveState);
-  const exec = (summary: string, command: string, before?: string, after?: string): void => {
-    changes.push({ kind: 'exec', summary, command, diff: before !== undefined ? { path: `unit ${name}`, before: `${before}\n`, after: `${after}\n` } : undefined });
+  const exec = (op: ServiceOp, summary: string, before?: string, after?: string): void => {
+    const command = op === 'daemon-reload' ? 'systemctl daemon-reload' : sh`systemctl ${op} -- ${name}`;
+    changes.push({ kind: 'exec', op, summary, command, diff: before !== undefined ? { path: `unit ${name}`, before: `${before}\n`, after: `${after}\n` } : undefined });
   };
 
   if (args.masked === true && (args.state === 'started' || args.state === 'restarted' || args.state === 'reloaded')) {
     throw new ModuleFailure(`unit ${name}: masked: true contradicts state: ${args.state}`);
   }
-  if (args.masked === false && masked) exec(`unmask ${name}`, sh`systemctl unmask -- ${name}`, 'masked: yes', 'masked: no');
-  if (withReload) exec('daemon-reload (unit files changed on disk)', 'systemctl daemon-reload');
+  if (args.masked === false && masked) exec('unmask', `unmask ${name}`, 'masked: yes', 'masked: no');
+  if (withReload) exec('daemon-reload', 'daemon-reload (unit files changed on disk)');
 
   if (args.enabled !== undefined && !(args.masked === true)) {
     const state = s.UnitFileState || '(none)';
-    if (args.enabled && !isEnabled(s)) exec(`enable ${name}`, sh`systemctl enable -- ${name}`, `enabled: ${state}`, 'enabled: enabled');
+    if (args.enabled && !isEnabled(s)) exec('enable', `enable ${name}`, `enabled: ${state}`, 'enabled: enabled');
     if (!args.enabled && STATIC.has(s.UnitFileState)) {
       throw new ModuleFailure(`unit ${name} is ${s.UnitFileState}: it cannot be disabled`, { status: s });
     }
-    if (!args.enabled && ENABLED.has(s.UnitFileState)) exec(`disable ${name}`, sh`systemctl disable -- ${name}`, `enabled: ${state}`, 'enabled: disabled');
+    if (!args.enabled && ENABLED.has(s.UnitFileState)) exec('disable', `disable ${name}`, `enabled: ${state}`, 'enabled: disabled');
   }
 
   switch (args.state) {
     case 'started':
-      if (!running) exec(`start ${name}`, sh`systemctl start -- ${name}`, `state: ${s.ActiveState}`, 'state: active');
+      if (!running) exec('start', `start ${name}`, `state: ${s.ActiveState}`, 'state: active');
       break;
     case 'stopped':
       // "deactivating" is still stopping: `stop` waits for it, which is what the task wants
       if (running || s.ActiveState === 'activating' || s.ActiveState === 'deactivating') {
-        exec(`stop ${name}`, sh`systemctl stop -- ${name}`, `state: ${s.ActiveState}`, 'state: inactive');
+        exec('stop', `stop ${name}`, `state: ${s.ActiveState}`, 'state: inactive');
       }
       break;
     case 'restarted':
-      exec(`restart ${name}`, sh`systemctl restart -- ${name}`);
+      exec('restart', `restart ${name}`);
       break;
     case 'reloaded':
       // Ansible's meaning: a unit that is not running is started, not reloaded
       if (!running) {
-        exec(`start ${name} (was not running)`, sh`systemctl start -- ${name}`, `state: ${s.ActiveState}`, 'state: active');
+        exec('start', `start ${name} (was not running)`, `state: ${s.ActiveState}`, 'state: active');
       } else if (s.CanReload === 'no') {
         throw new ModuleFailure(`unit ${name} cannot reload (CanReload=no)`, { status: s });
       } else {
-        exec(`reload ${name}`, sh`systemctl reload -- ${name}`);
+        exec('reload', `reload ${name}`);
       }
       break;
     default:
       break;
   }
 
-  if (args.masked === true && !masked) exec(`mask ${name}`, sh`systemctl mask -- ${name}`, 'masked: no', 'masked: yes');
+  if (args.masked === true && !masked) exec('mask', `mask ${name}`, 'masked: no', 'masked: yes');
   if (args.masked === true && args.enabled === true) notes.push('enabled: true is ignored for a masked unit');
   return { changes, notes };
 }
 
-const START_LIKE = /^(start|restart|reload) /;
+/** The plan's changes as this module made them; a change without its op is a bug, not a guess. */
+function serviceChanges(plan: Plan): ServiceChange[] {
+  return plan.changes.map((c) => {
+    if (c.kind !== 'exec' || typeof (c as Partial<ServiceChange>).op !== 'string') {
+      throw new Error(`service: a planned change carries no op (${c.summary ?? c.kind}); apply takes only plans made by service.plan`);
+    }
+    return c as ServiceChange;
+  });
+}
 
 /**
  * The journal of the unit's latest run only: `journalctl -u` alone mixes in earlier starts and
@@ -216,18 +234,22 @@ export default defineModule<ServiceArgs>({
   },
 
   async apply(args, plan, ctx: ModuleContext<Remote>) {
-    let changes = plan.changes;
-    if (changes[0]?.kind === 'exec' && changes[0].command === 'systemctl daemon-reload') {
-      await run(ctx, changes[0], args.name);
-      // after the reload the unit's state is what systemd now says, so plan the rest again
-      const s = await showUnit(ctx.remote, args.name);
-      if (s.LoadState === 'not-found') throw new ModuleFailure(`unit ${args.name} does not exist (even after daemon-reload)`, { status: s });
-      changes = changesFor(args, s, false).changes;
+    const done: ServiceChange[] = [];
+    let todo = serviceChanges(plan);
+    while (todo.length) {
+      const c = todo.shift()!;
+      await run(ctx, c, args.name);
+      done.push(c);
+      if (c.op === 'daemon-reload') {
+        // after the reload the unit's state is what systemd now says, so plan the rest again
+        const s = await showUnit(ctx.remote, args.name);
+        if (s.LoadState === 'not-found') throw new ModuleFailure(`unit ${args.name} does not exist (even after daemon-reload)`, { status: s });
+        todo = changesFor(args, s, false).changes;
+      }
     }
-    for (const c of changes) if (c.kind === 'exec' && c.command !== 'systemctl daemon-reload') await run(ctx, c, args.name);
     const after = await showUnit(ctx.remote, args.name);
     // a Type=simple unit whose process dies at once is "started" by systemctl, then failed
-    const started = changes.some((c) => c.kind === 'exec' && START_LIKE.test(c.summary));
+    const started = done.some((c) => START_LIKE.has(c.op));
     // (inactive is fine: a oneshot unit without RemainAfterExit ends inactive after success)
     if (started && after.ActiveState === 'failed') {
       const journal = await journalTail(ctx.remote, args.name);
@@ -238,12 +260,11 @@ export default defineModule<ServiceArgs>({
   },
 });
 
-async function run(ctx: ModuleContext<Remote>, c: Change, name: string): Promise<void> {
-  if (c.kind !== 'exec') return;
+async function run(ctx: ModuleContext<Remote>, c: ServiceChange, name: string): Promise<void> {
   const r = await ctx.remote.exec(c.command, c.opts);
   if (r.rc === 0) return;
   const base = { rc: r.rc, stdout: r.stdout, stderr: r.stderr, cmd: c.command };
-  if (START_LIKE.test(c.summary)) {
+  if (START_LIKE.has(c.op)) {
     const journal = await journalTail(ctx.remote, name);
     throw new ModuleFailure(`${c.summary} failed (rc=${r.rc}): ${lastLines(r.stderr, 3)}\n${journal}`, { ...base, journal });
   }

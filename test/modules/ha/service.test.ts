@@ -1,5 +1,5 @@
 import service, { journalCommand } from '../../../modules/service';
-import { ModuleFailure } from '../../../runner/module-api';
+import { ModuleFailure, type Plan, type Remote } from '../../../runner/module-api';
 import { argsOf, ArgvRecorder, FakeHost, HOSTILE, makeCtx, readOnly, runTask, validate } from './fake';
 
 const SHOW = 'systemctl show -p Id,LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload,CanReload,MainPID,FragmentPath,Description -- ';
@@ -189,6 +189,61 @@ describe('service', () => {
     const f = await runTask(service, { name: 'nginx', state: 'started', enabled: true, daemon_reload: true }, fresh);
     expect(fresh.cmds('exec')).toEqual(['systemctl daemon-reload', 'systemctl enable -- nginx', 'systemctl start -- nginx']);
     expect(f.result.msg).toBeUndefined();
+  });
+
+  test('apply acts on the planned op, not on display text: reworded summaries and commands change nothing', async () => {
+    // every summary reworded and every command spelled differently (systemctl --quiet): what
+    // apply does must follow the ops the plan carries, as it would after a wording change
+    const reword = (plan: Plan): Plan => ({
+      ...plan,
+      changes: plan.changes.map((c, i) => (c.kind === 'exec' ? { ...c, summary: `step ${i + 1}`, command: c.command.replace(/^systemctl /, 'systemctl --quiet ') } : c)),
+    });
+    const quiet = (h: FakeHost): FakeHost => {
+      const exec = h.exec.bind(h);
+      h.exec = (cmd, opts) => exec(cmd.replace(/^systemctl --quiet /, 'systemctl '), opts);
+      return h;
+    };
+    const applyReworded = async (h: FakeHost, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
+      const a = argsOf(service, args);
+      const plan = reword(await service.plan(a, makeCtx(h)));
+      return (await service.apply!(a, plan, makeCtx<Remote>(h))) ?? {};
+    };
+
+    // daemon-reload is found by its op and the rest is planned again after it: the unit turns
+    // out enabled (a vendor preset), so the planned `enable` is dropped
+    const fresh = quiet(unitHost({ LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' }));
+    fresh.onExec('systemctl daemon-reload', () => ((fresh.state.LoadState = 'loaded'), (fresh.state.UnitFileState = 'enabled'), {}));
+    await applyReworded(fresh, { name: 'nginx', state: 'started', enabled: true, daemon_reload: true });
+    expect(fresh.cmds('exec')).toEqual(['systemctl daemon-reload', 'systemctl start -- nginx']);
+
+    // a failed start still shows the journal
+    const h = quiet(unitHost({ ActiveState: 'inactive' }));
+    h.onExec('systemctl start -- nginx', { rc: 1, stderr: 'Job for nginx.service failed.' });
+    h.onQuery('journalctl -u nginx', { stdout: 'nginx: [emerg] unknown directive\n' });
+    await expect(applyReworded(h, { name: 'nginx', state: 'started' })).rejects.toThrow(/step 1 failed \(rc=1\): Job for nginx.service failed.\nnginx: \[emerg\] unknown directive/);
+
+    // and a unit that dies right after its start is caught
+    const dies = quiet(unitHost({ ActiveState: 'inactive' }));
+    dies.onExec('systemctl start -- nginx', () => ((dies.state.ActiveState = 'failed'), {}));
+    dies.onQuery('journalctl -u nginx', { stdout: 'bind() failed\n' });
+    await expect(applyReworded(dies, { name: 'nginx', state: 'started' })).rejects.toThrow(/nginx is failed after start:\nbind\(\) failed/);
+  });
+
+  test('apply refuses a plan whose changes carry no op (it never guesses from the text)', async () => {
+    const h = unitHost({ ActiveState: 'inactive' });
+    const a = argsOf(service, { name: 'nginx', state: 'started' });
+    const plan: Plan = { changes: [{ kind: 'exec', summary: 'start nginx', command: 'systemctl start -- nginx' }] };
+    await expect(service.apply!(a, plan, makeCtx<Remote>(h))).rejects.toThrow(/carries no op/);
+    expect(h.mutations()).toEqual([]);
+  });
+
+  test('daemon_reload after an unmask: the reload runs (it was skipped when not first) and the rest is planned again', async () => {
+    const h = unitHost({ UnitFileState: 'masked', LoadState: 'masked', ActiveState: 'inactive', NeedDaemonReload: 'yes' });
+    h.onExec(/^systemctl unmask /, () => ((h.state.UnitFileState = 'disabled'), (h.state.LoadState = 'loaded'), {}));
+    const r = await runTask(service, { name: 'nginx', masked: false, state: 'started', daemon_reload: true }, h);
+    expect(r.plan.changes.map((c) => (c.kind === 'exec' ? c.command : ''))).toEqual(['systemctl unmask -- nginx', 'systemctl daemon-reload', 'systemctl start -- nginx']);
+    expect(h.cmds('exec')).toEqual(['systemctl unmask -- nginx', 'systemctl daemon-reload', 'systemctl start -- nginx']);
+    expect(h.state.NeedDaemonReload).toBe('no');
   });
 
   test('check mode: reports the changes, never mutates; a missing unit is assumed', async () => {
