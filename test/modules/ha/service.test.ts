@@ -198,7 +198,7 @@ describe('service', () => {
       ...plan,
       changes: plan.changes.map((c, i) => (c.kind === 'exec' ? { ...c, summary: `step ${i + 1}`, command: c.command.replace(/^systemctl /, 'systemctl --quiet ') } : c)),
     });
-    const quiet = (h: FakeHost): FakeHost => {
+    const quiet = <H extends FakeHost>(h: H): H => {
       const exec = h.exec.bind(h);
       h.exec = (cmd, opts) => exec(cmd.replace(/^systemctl --quiet /, 'systemctl '), opts);
       return h;
