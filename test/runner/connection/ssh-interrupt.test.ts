@@ -71,7 +71,7 @@ test('the command gets SIGINT, not a kill: its own INT trap runs its cleanup', a
   const conn = connect();
   const t = tag();
   const file = path.join(sshd.dir, `cleaned-${t}`);
-  const { err, ms } = await interrupt(conn, `trap 'echo cleaned > ${file}; exit 3' INT; sleep ${t} & wait`);
+  const { err, ms } = await interrupt(conn, `trap 'echo cleaned > ${file}; exit 3' INT; sleep ${t}; echo not-reached`);
   expect(err).toBeInstanceOf(InterruptedError);
   expect(ms).toBeLessThan(2000);
   expect(fs.readFileSync(file, 'utf8')).toBe('cleaned\n');
