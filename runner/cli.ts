@@ -54,7 +54,8 @@ Inventory and hosts:
 Mode:
   -C, --check                dry run: plan every task, change nothing
   -D, --diff                 show the changes (unified diffs for files)
-      --syntax-check         validate the playbook, its roles and every static module argument; report all errors
+      --syntax-check         validate the playbook, its roles, static module arguments, templates, expressions
+                             and src files (as every run does first); report all errors
       --list-tasks           print the tasks each play would run, then exit
       --start-at-task NAME   start at the first task with this name
   -t, --tags TAGS            only tasks with these tags (comma-separated, repeatable)
