@@ -5,13 +5,14 @@
  * machine, so `ps` here sees the remote processes.
  */
 
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { InterruptedError } from '../../../runner/errors';
 import { INTERRUPT_GRACE_MS } from '../../../runner/connection/shell-session';
 import { SshConnection } from '../../../runner/connection/ssh';
 import { startSshd, Sshd } from './sshd-fixture';
+import { BIN } from '../../helpers/run-tsplay';
 
 jest.setTimeout(60_000);
 
@@ -107,4 +108,39 @@ test('an idle shell that gets a late SIGINT lives on (the interrupt may arrive a
   spawnSync('kill', ['-INT', '--', `-${ids[1]}`]);
   await new Promise((r) => setTimeout(r, 200));
   expect((await conn.exec('echo $$')).stdout.toString().trim()).toBe(ids[0]);
+});
+
+test('the CLI over SSH: Ctrl-C during a long command exits 130 at once and the remote sleep is gone', async () => {
+  const t = tag();
+  const dir = fs.mkdtempSync(path.join(sshd.dir, 'cli-'));
+  fs.writeFileSync(
+    path.join(dir, 'hosts'),
+    `sshhost ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root ansible_ssh_private_key_file=${sshd.clientKey} tsplay_known_hosts_file=${path.join(dir, 'known_hosts')}\n`,
+  );
+  fs.writeFileSync(path.join(dir, 'site.yml'), `- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: touch ${dir}/started && exec sleep ${t}\n    - shell: touch ${dir}/later\n`);
+  const child = spawn(process.execPath, [BIN, 'run', 'site.yml', '-i', 'hosts'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  let sentAt = 0;
+  const code = await new Promise<number>((resolve) => {
+    const poll = setInterval(() => {
+      if (fs.existsSync(path.join(dir, 'started'))) {
+        clearInterval(poll);
+        sentAt = Date.now();
+        child.kill('SIGINT');
+      }
+    }, 20);
+    child.on('exit', (c) => {
+      clearInterval(poll);
+      resolve(c ?? -1);
+    });
+  });
+  const ms = Date.now() - sentAt;
+  expect({ code, output }).toEqual({ code: 130, output: expect.stringMatching(/interrupted after/) });
+  expect(sentAt).toBeGreaterThan(0);
+  expect(ms).toBeLessThan(2000);
+  expect(fs.existsSync(path.join(dir, 'later'))).toBe(false);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(running(`sleep ${t}`)).toBe(0);
 });
