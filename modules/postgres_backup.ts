@@ -34,7 +34,8 @@
  * Result: { backup: path, size: bytes, method }
  */
 
-import { defineModule, lastLines, ModuleFailure, raw, sh, type ModuleContext, type Remote } from '../runner/module-api';
+import { ACCOUNT_NAME_MAX, ACCOUNT_NAME_PATTERN, defineModule, lastLines, ModuleFailure, raw, sh, type ModuleContext, type Remote } from '../runner/module-api';
+import { ACCOUNT_RULE } from './lib/attrs';
 import { parsePrivateOutput, privateOutputCommand } from './lib/private-output';
 
 export interface PostgresBackupArgs {
@@ -107,7 +108,14 @@ export default defineModule<PostgresBackupArgs>({
       label: { type: 'string', pattern: '^[^/]+$', default: 'postgres', description: 'file name prefix (and pg_basebackup label)' },
       port: { type: 'integer', minimum: 1, maximum: 65535, default: 5432, description: 'server port' },
       host: { type: 'string', minLength: 1, description: 'server host or socket directory (default: local socket)' },
-      os_user: { type: 'string', minLength: 1, default: 'postgres', description: 'OS user the PostgreSQL tools run as' },
+      os_user: {
+        type: 'string',
+        // it reaches `runuser -u` and a `[ "$(id -un)" = ... ]` test: an option-like or odd name must not
+        pattern: ACCOUNT_NAME_PATTERN,
+        maxLength: ACCOUNT_NAME_MAX,
+        default: 'postgres',
+        description: 'OS user the PostgreSQL tools run as (through runuser unless the task already runs as it). ' + ACCOUNT_RULE,
+      },
       bin_dir: { type: 'string', pattern: '^/', description: 'directory of the PostgreSQL binaries when not in PATH' },
       skip_if_down: { type: 'boolean', default: true, description: 'skip (instead of failing) when no server answers pg_isready' },
     },

@@ -31,7 +31,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { defineModule, ModuleFailure, type Change } from '../runner/module-api';
+import { decodeUtf8, defineModule, ModuleFailure, TsplayError, type Change } from '../runner/module-api';
 import { ATTR_SCHEMA, idArg, modeArg, type Attrs } from './lib/attrs';
 import { missingParent, planContent, sha1 } from './lib/content';
 
@@ -91,11 +91,19 @@ export default defineModule<TemplateArgs>({
   async plan(args, ctx) {
     const attrs: Attrs = { owner: idArg(args.owner), group: idArg(args.group), mode: modeArg(args.mode) };
     const srcPath = await ctx.findFile(args.src, 'templates');
-    let source: string;
+    let bytes: Buffer;
     try {
-      source = fs.readFileSync(srcPath, 'utf8');
+      bytes = fs.readFileSync(srcPath);
     } catch (e) {
       throw new ModuleFailure(`cannot read template ${srcPath}: ${(e as Error).message}`, { src: srcPath });
+    }
+    let source: string;
+    try {
+      // not 'utf8': Node would turn bytes that are not UTF-8 into U+FFFD and write them silently
+      source = decodeUtf8(bytes, srcPath);
+    } catch (e) {
+      if (!(e instanceof TsplayError)) throw e;
+      throw new ModuleFailure(`template ${e.describe()}`, { src: srcPath });
     }
     const content = Buffer.from(keepTrailingNewlines(source, await ctx.render(source, {}, srcPath)), 'utf8');
 

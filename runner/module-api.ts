@@ -10,11 +10,13 @@
  *   : --check? changed + diff : apply -> register -> notify handlers
  */
 
-import { ModuleFailure } from './errors';
+import { ModuleFailure, TsplayError } from './errors';
 import { pathArg, quote, raw, sh } from './shell-quote';
 
-export { ModuleFailure, pathArg, quote, raw, sh };
+export { ModuleFailure, pathArg, quote, raw, sh, TsplayError };
 export { ACCOUNT_ID_PATTERN, ACCOUNT_NAME_MAX, ACCOUNT_NAME_PATTERN, accountNameProblem } from './names';
+/** strict UTF-8 decoding of a controller file's bytes: throws "not valid UTF-8 at byte N" naming the file and line */
+export { decodeUtf8 } from './yaml';
 
 export interface ExecResult {
   rc: number;
@@ -81,7 +83,14 @@ export interface WriteOptions {
   group?: string;
   /** keep the current file as `path.YYYYMMDD-HHMMSS` before replacing it */
   backup?: boolean;
-  /** command run on the temp file before the rename; `%s` is replaced by its (quoted) path */
+  /**
+   * Command run on the temp file before the rename; a non-zero exit leaves the target untouched.
+   * It is split into words on the controller as a POSIX shell would (shlex: quotes, backslashes)
+   * and run without a shell, as Ansible does: pipes, `$VAR`, globs and `;` are not interpreted,
+   * and the first word is a program from PATH. Each `%s` is replaced by the temp file's path
+   * inside its word, which stays one word whatever characters the path holds (`-f %s`,
+   * `--config=%s`); without a `%s` the path is added as the last word.
+   */
   validate?: string;
 }
 

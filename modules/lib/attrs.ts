@@ -33,7 +33,7 @@ export const OCTAL_MODE_SCHEMA = {
 } as const;
 
 /** What an invalid owner/group error points the user to (runner/names.ts has the why). */
-const ACCOUNT_RULE = `A name is a letter or "_", then letters, digits, "_", ".", "-" (at most ${ACCOUNT_NAME_MAX}); never starting with "-".`;
+export const ACCOUNT_RULE = `A name is a letter or "_", then letters, digits, "_", ".", "-" (at most ${ACCOUNT_NAME_MAX}); never starting with "-".`;
 
 /** JSON Schema fragments every file module uses, so `tsplay doc` describes them the same way. */
 export const ATTR_SCHEMA = {

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import template, { keepTrailingNewlines } from '../../modules/template';
+import { ModuleFailure } from '../../runner/module-api';
 import { Templar } from '../../runner/templating';
 import { FakeRemote, LocalRemote, makeTempDir, runModule, snapshotTree, validateArgs } from '../helpers/fake-remote';
 
@@ -60,6 +61,18 @@ describe('template', () => {
     await expect(runModule(template, { src: 'bad.j2', dest: '/etc/x' }, r, { baseDir: base, vars })).rejects.toThrow('undefined variable: missing');
     await expect(runModule(template, { src: 'nope.j2', dest: '/etc/x' }, r, { baseDir: base, vars })).rejects.toThrow(/could not find templates file 'nope.j2'/);
     expect(r.roundTrips).toBe(0);
+  });
+
+  it('a template file that is not UTF-8 fails the task naming the file, line and byte (it was written with U+FFFD)', async () => {
+    // "café" in Latin-1 on line 2: byte 0xe9 at offset 12
+    const file = path.join(base, 'templates', 'latin1.j2');
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('# header\ncaf'), Buffer.from([0xe9]), Buffer.from(' {{ name }}\n')]));
+    const r = new FakeRemote().addDir('/etc');
+    const err = await runModule(template, { src: 'latin1.j2', dest: '/etc/x' }, r, { baseDir: base, vars }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModuleFailure);
+    expect((err as Error).message).toBe(`template ${file}:2: not valid UTF-8 at byte 12 (0xe9): text files are read as UTF-8\n  convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8); binary data belongs in a file for copy src`);
+    expect(r.roundTrips).toBe(0);
+    expect(r.writes).toEqual([]);
   });
 
   it('bad arguments', () => {

@@ -51,6 +51,11 @@ describe('postgres_backup (fake host)', () => {
     expect(validate(pgBackup, { label: 'a/b' }).valid).toBe(false);
     expect(validate(pgBackup, { bin_dir: 'usr/bin' }).valid).toBe(false);
     expect(validate(pgBackup, { become_user: 'x' }).valid).toBe(false);
+    // os_user reaches runuser -u and a test: only account names (no option, space, number, ...)
+    for (const bad of ['', '-x', '--help', 'a b', 'post$(id)gres', '1000', 'x'.repeat(33), 'a:b', 'ü']) {
+      expect([bad, validate(pgBackup, { os_user: bad }).valid]).toEqual([bad, false]);
+    }
+    for (const good of ['postgres', 'enterprisedb', 'pg_admin', 'svc-pg.1', 'machine$']) expect([good, validate(pgBackup, { os_user: good }).valid]).toEqual([good, true]);
     expect(args()).toEqual({ method: 'pg_dumpall', dest_dir: '/var/backups/tsplay', label: 'postgres', port: 5432, os_user: 'postgres', skip_if_down: true });
   });
 });
