@@ -256,15 +256,16 @@ describe('include recursion', () => {
     expect((r.stdout.match(/deeper/g) ?? []).length).toBe(64);
   });
 
-  test('include_role of itself ends with an error naming the place (a cycle), not recursion', () => {
+  test('include_role of itself is refused before connecting, naming the place (the role cycle)', () => {
     const dir = makeProject({
       hosts: LOCAL_INVENTORY,
-      'site.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - include_role: { name: loop }\n`,
+      'site.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n${MARKER_TASK}    - include_role: { name: loop }\n`,
       'roles/loop/tasks/main.yml': `- include_role: { name: loop }\n`,
     });
     const r = runTsplay(['run', 'site.yml', '-i', 'hosts'], { cwd: dir, timeoutMs: 60_000 });
-    expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/include depth limit \(64\)|cycle: loop -> loop/);
-    expect(r.stdout).toContain(`${path.join(dir, 'roles/loop/tasks/main.yml')}:1`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cycle: loop -> loop/);
+    expect(r.stderr).toContain(`${path.join(dir, 'roles/loop/tasks/main.yml')}:1`);
+    expect(fs.existsSync(path.join(dir, 'marker'))).toBe(false);
   });
 });
