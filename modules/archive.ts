@@ -1,30 +1,6 @@
 /**
- * archive: back up a path on the host into a timestamped tar.gz ("back up your HAProxy
- * configuration from /etc/haproxy before making any changes").
- *
- * Arguments:
- *   path        absolute path of the file or directory to back up
- *   dest_dir    where the archive goes (default /var/backups/tsplay; created 0700 if missing)
- *   name        file name prefix (default: the last component of path, e.g. "haproxy")
- *   missing_ok  a missing path skips the task instead of failing it (default false)
- *
- * Creates dest_dir/<name>-YYYYMMDD-HHMMSS.tar.gz (host's local time; "-1", "-2"... appended if
- * that name is taken, by anything, a dangling symlink too) with `tar -czf`, entries relative to
- * the parent of path. The archive is made in a private directory and published with a hard link,
- * so nothing is ever written through a link planted at the predictable name, and a partial
- * archive never has a final name. It is private (umask 077): backups hold configuration secrets.
- * tar's rc 1 ("file changed as we read it") is accepted with a warning in the result; other
- * errors fail and remove the partial archive.
- *
- * A backup is always a change: every run makes a new archive.
- *
- * Example:
- *   - name: keep the current HAProxy configuration
- *     archive: { path: /etc/haproxy, dest_dir: /var/backups/tsplay }
- *
- * Check mode: checks that path exists; the task is skipped with a message naming the archive a
- * real run creates (dest_dir/<name>-<timestamp>.tar.gz); nothing is written.
- * Result: { archive: path of the archive, size: bytes }
+ * archive: the guide's "back up your HAProxy configuration from /etc/haproxy before making any
+ * changes" as one task. Its documentation is the defineModule fields below (`tsplay doc archive`).
  */
 
 import * as path from 'path';
@@ -74,6 +50,16 @@ export function archiveCommand(a: ArchiveArgs): string {
 export default defineModule<ArchiveArgs>({
   name: 'archive',
   description: 'Back up a path into dest_dir/<name>-YYYYMMDD-HHMMSS.tar.gz (always a change)',
+  notes: [
+    'Creates dest_dir/<name>-YYYYMMDD-HHMMSS.tar.gz (host\'s local time; "-1", "-2"... appended if',
+    'that name is taken, by anything, a dangling symlink too) with `tar -czf`, entries relative to',
+    'the parent of path. The archive is made in a private directory and published with a hard link,',
+    'so nothing is ever written through a link planted at the predictable name, and a partial',
+    'archive never has a final name. It is private (umask 077): backups hold configuration secrets.',
+    'tar\'s rc 1 ("file changed as we read it") is accepted with a warning in the result; other',
+    'errors fail and remove the partial archive. A backup is always a change: every run makes a new archive.',
+  ].join('\n'),
+  returns: '{ archive: path of the archive, size: bytes }',
   example: ['- name: keep the current HAProxy configuration', '  archive:', '    path: /etc/haproxy', '    dest_dir: /var/backups/tsplay'].join('\n'),
   checkMode: 'Checks that path exists; skipped, with a message naming the archive a real run creates; writes nothing.',
   schema: {

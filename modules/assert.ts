@@ -1,23 +1,6 @@
 /**
- * assert: fail the task unless every condition holds. Runs on the controller.
- *
- * Arguments:
- *   that          a condition or a list of conditions (`when` syntax, written without {{ }};
- *                 NOT templated by the engine, the module evaluates them)
- *   fail_msg      message when a condition is false (alias: msg)
- *   success_msg   message when all hold
- *   quiet         do not show success_msg
- *
- * Example:
- *   - assert:
- *       that:
- *         - groups['etcd'] | length in [3, 5]
- *         - ansible_memtotal_mb >= 2048
- *       fail_msg: "etcd needs 3 or 5 members and 2 GiB of memory"
- *
- * Result: {assertion, evaluated_to} on failure; {msg} on success.
- *
- * Check mode: the same as a normal run (it fails in check mode too: it is a check).
+ * assert: preconditions of a play, checked on the controller before anything changes.
+ * Its documentation is the defineModule fields below (`tsplay doc assert`).
  */
 
 import { defineModule, ModuleFailure } from '../runner/module-api';
@@ -35,6 +18,7 @@ const condition = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' 
 export default defineModule<AssertArgs>({
   name: 'assert',
   description: 'Fail unless every condition holds.',
+  returns: '{ assertion, evaluated_to } on failure; { msg } on success',
   local: true,
   rawArgs: ['that'],
   schema: {
@@ -42,7 +26,7 @@ export default defineModule<AssertArgs>({
     properties: {
       that: {
         anyOf: [condition, { type: 'array', items: condition, minItems: 1 }],
-        description: 'A condition or list of conditions (when syntax, without {{ }}); all must hold.',
+        description: 'A condition or list of conditions (when syntax, without {{ }}); all must hold. Not templated by the engine: the module evaluates them.',
       },
       fail_msg: { type: 'string', description: 'Message when a condition is false.' },
       msg: { type: 'string', description: 'Alias of fail_msg.' },
@@ -56,7 +40,12 @@ export default defineModule<AssertArgs>({
     that:
       - groups['db'] | length == 2
       - patroni_superuser_password is defined
-    fail_msg: "two db hosts and a superuser password are required"`,
+    fail_msg: "two db hosts and a superuser password are required"
+- assert:
+    that:
+      - groups['etcd'] | length in [3, 5]
+      - ansible_memtotal_mb >= 2048
+    fail_msg: "etcd needs 3 or 5 members and 2 GiB of memory"`,
   checkMode: 'Same as a normal run: a false condition fails the task.',
   async plan(args, ctx) {
     const conditions = Array.isArray(args.that) ? args.that : [args.that];

@@ -1,29 +1,6 @@
 /**
- * command: run a program on the host WITHOUT a shell (Ansible's `command`).
- *
- * The command line is split into words like a POSIX shell would (quotes and backslashes), then
- * every word is passed quoted, so `$HOME`, `*`, `|`, `>` and `;` reach the program literally.
- * Use `shell` for pipes, redirections and variables.
- *
- * Arguments:
- *   cmd (free form)    the command line, split into words (or `argv`, a list of words: no splitting)
- *   chdir              directory to run in
- *   creates / removes  skip the command when this path exists / does not exist (globs allowed)
- *   stdin              data for the command's standard input; stdin_add_newline (default true)
- *   strip_empty_ends   strip trailing newlines from stdout/stderr (default true)
- *
- * Example:
- *   - command: /usr/lib/postgresql/15/bin/initdb -D /var/lib/postgresql/15/main
- *     args:
- *       creates: /var/lib/postgresql/15/main/PG_VERSION
- *   - command:
- *       argv: [patronictl, -c, /etc/patroni/patroni.yml, list]
- *     register: members
- *
- * Result: cmd, rc, stdout, stderr, stdout_lines, stderr_lines, start, end, delta. rc != 0 fails.
- *
- * Check mode: nothing runs. `creates`/`removes` are checked (read-only); otherwise the task
- * reports that it would run the command (changed) with no stdout.
+ * command: Ansible's `command`, a program run WITHOUT a shell. Every word is passed quoted, so a
+ * value can never become shell syntax. Its documentation is the defineModule fields below (`tsplay doc command`).
  */
 
 import { defineModule, ModuleFailure } from '../runner/module-api';
@@ -103,6 +80,12 @@ function words(args: CommandModuleArgs): string[] {
 export default defineModule<CommandModuleArgs>({
   name: 'command',
   description: 'Run a program on the host without a shell (no pipes, redirections or variables).',
+  notes: [
+    'The command line is split into words like a POSIX shell would (quotes and backslashes), then',
+    'every word is passed quoted, so `$HOME`, `*`, `|`, `>` and `;` reach the program literally.',
+    'Use `shell` for pipes, redirections and variables. rc != 0 fails the task.',
+  ].join('\n'),
+  returns: 'cmd, rc, stdout, stderr, stdout_lines, stderr_lines, start, end, delta',
   freeForm: 'cmd',
   schema: {
     type: 'object',
@@ -124,7 +107,10 @@ export default defineModule<CommandModuleArgs>({
 - command:
     argv: [patronictl, -c, /etc/patroni/patroni.yml, list]
     chdir: /var/lib/postgresql
-    creates: /var/lib/postgresql/.done`,
+    creates: /var/lib/postgresql/.done
+- command: /usr/lib/postgresql/15/bin/initdb -D /var/lib/postgresql/15/main
+  args:
+    creates: /var/lib/postgresql/15/main/PG_VERSION`,
   checkMode:
     'Runs nothing. creates/removes are checked; otherwise reports the command as a change it would run (no stdout).',
   async plan(args, ctx) {

@@ -1,39 +1,6 @@
 /**
- * copy: put a file (or a tree) on the host with given content, owner, group and mode.
- *
- * Idempotent: the file is compared by sha256 (from one stat round trip) and rewritten only
- * when it differs, atomically (temp file beside it, then rename). Attribute-only drift is fixed
- * with chown/chmod, without rewriting.
- *
- * Arguments:
- *   content         the file's text (instead of src)
- *   src             a controller file, looked up in the role's files/, then the playbook's files/
- *                   and directory. A directory copies its tree: `dir/` copies its contents into
- *                   dest, `dir` copies the directory itself into dest.
- *   remote_src      src is a file on the host instead (regular files only)
- *   dest            the path on the host; ending with `/` or naming an existing directory means
- *                   dest/basename(src)
- *   owner, group, mode   attributes of the file(s); directory_mode for directories created
- *   backup          keep the replaced file as dest.YYYYMMDD-HHMMSS
- *   validate        command run on the temp file before it replaces dest; `%s` is its path
- *   force           false: only create dest when missing, never replace its content (default true)
- *
- * Example:
- *   - copy:
- *       src: pg_hba.conf
- *       dest: /etc/postgresql/15/main/pg_hba.conf
- *       owner: postgres
- *       group: postgres
- *       mode: '0640'
- *       backup: true
- *   - copy:
- *       content: "{{ app_env | to_json }}\n"
- *       dest: /etc/app/env.json
- *
- * A symbolic link at dest is replaced by a regular file (as Ansible does without `follow`).
- *
- * Check mode: reads and stats only; reports the exact writes (with a diff of the content) and
- * chown/chmod it would run.
+ * copy: files and trees put on the host with given content and attributes, compared by sha256 so
+ * an unchanged file costs one stat round trip. Its documentation is the defineModule fields below (`tsplay doc copy`).
  */
 
 import * as fs from 'fs';
@@ -124,6 +91,12 @@ async function planTree(
 export default defineModule<CopyArgs>({
   name: 'copy',
   description: 'Copy a file or tree to the host, or write given content; idempotent, atomic, with owner/group/mode.',
+  notes: [
+    'Idempotent: the file is compared by sha256 (from one stat round trip) and rewritten only when',
+    'it differs, atomically (temp file beside it, then rename). Attribute-only drift is fixed with',
+    'chown/chmod, without rewriting. A symbolic link at dest is replaced by a regular file (as',
+    'Ansible does without `follow`).',
+  ].join('\n'),
   schema: {
     type: 'object',
     properties: {
@@ -131,10 +104,10 @@ export default defineModule<CopyArgs>({
       src: {
         type: 'string',
         minLength: 1,
-        description: "Controller file or directory (looked up in the role's files/, then the playbook's). 'dir/' copies the contents.",
+        description: "Controller file or directory (looked up in the role's files/, then the playbook's files/ and directory). 'dir/' copies its contents into dest, 'dir' copies the directory itself into dest.",
       },
       remote_src: { type: 'boolean', default: false, description: 'src is a regular file on the host, not on the controller.' },
-      dest: { type: 'string', minLength: 1, description: 'Destination path on the host (a directory when it ends with /).' },
+      dest: { type: 'string', minLength: 1, description: 'Destination path on the host; ending with / or naming an existing directory means dest/basename(src).' },
       ...ATTR_SCHEMA,
       directory_mode: { ...ATTR_SCHEMA.mode, description: 'Mode of directories created while copying a tree.' },
       backup: { type: 'boolean', default: false, description: 'Keep the replaced file as dest.YYYYMMDD-HHMMSS.' },

@@ -1,22 +1,5 @@
 /**
- * debug: show a message or a variable's value in the output. Runs on the controller.
- *
- * Arguments:
- *   msg         the message (any value; templated by the engine); default "Hello world!"
- *   var         a variable name or expression (NOT templated: written without {{ }}), shown
- *               with its value
- *   verbosity   show only at this -v level or above (read from `ansible_verbosity`)
- *
- * Example:
- *   - debug:
- *       msg: "primary is {{ patroni_primary }}"
- *   - debug:
- *       var: members.stdout_lines
- *       verbosity: 1
- *
- * Result: {msg} or {<var>: value}. An undefined `var` shows "VARIABLE IS NOT DEFINED!".
- *
- * Check mode: the same as a normal run.
+ * debug: show a message or a value in the output, on the controller. Its documentation is the defineModule fields below (`tsplay doc debug`).
  */
 
 import { defineModule } from '../runner/module-api';
@@ -34,13 +17,14 @@ function show(v: unknown): string {
 export default defineModule<DebugArgs>({
   name: 'debug',
   description: "Show a message or a variable's value.",
+  returns: '{ msg } or { <var>: value }; an undefined `var` shows "VARIABLE IS NOT DEFINED!"',
   local: true,
   rawArgs: ['var'],
   schema: {
     type: 'object',
     properties: {
-      msg: { description: 'The message to show (any value).' },
-      var: { type: 'string', minLength: 1, description: 'A variable name or expression, written without {{ }}.' },
+      msg: { description: 'The message to show (any value; templated by the engine); without msg and var: "Hello world!".' },
+      var: { type: 'string', minLength: 1, description: 'A variable name or expression, written without {{ }} (not templated by the engine), shown with its value.' },
       verbosity: { type: 'integer', minimum: 0, default: 0, description: 'Show only when run with at least this many -v.' },
     },
     additionalProperties: false,

@@ -1,15 +1,6 @@
 /**
- * fail: fail the task with a message (usually with `when`). Runs on the controller.
- *
- * Arguments:
- *   msg   the message (default "Failed as requested from task")
- *
- * Example:
- *   - fail:
- *       msg: "the etcd group must have an odd number of members"
- *     when: groups['etcd'] | length is even
- *
- * Check mode: the same as a normal run (it fails).
+ * fail: end the host's play with a message, usually under `when`, on the controller.
+ * Its documentation is the defineModule fields below (`tsplay doc fail`).
  */
 
 import { defineModule, ModuleFailure } from '../runner/module-api';

@@ -1,27 +1,6 @@
 /**
- * file-owner: make a path (by default the whole tree under it) owned by owner:group, the guide's
- * `chown -R motadata:motadata /opt/HA`, but idempotent and with an exact count of what changes.
- *
- * Arguments:
- *   path     absolute path of the file or directory
- *   owner    user name or numeric uid; must exist on the host
- *   group    group name or gid; must exist (default: only the owner is checked and set)
- *   recurse  the whole tree (default true) or only `path` itself
- *   create   create `path` as a directory when it is missing (default false: missing path fails)
- *   mode     permissions of the directory when it is created (e.g. "0755")
- *
- * One query checks that the user and group exist and walks the tree once with `find`, counting
- * the entries whose owner or group differ (grouped by their current owner, for --diff). The
- * change is one command: `chown -R` when every entry differs, else `find ... -exec chown -h +`
- * on exactly the differing entries. Symbolic links are changed themselves, never followed.
- * 10,000 entries cost one query and one command.
- *
- * Example:
- *   - name: failover scripts write to /opt/HA as motadata
- *     file-owner: { path: /opt/HA, owner: motadata, group: motadata, create: true, mode: "0755" }
- *
- * Check mode: the query runs; the task reports "chown N entries under P" without changing anything.
- * Result: { path, owner, group, entries (total walked), changed_entries }
+ * file-owner: the guide's `chown -R motadata:motadata /opt/HA`, but idempotent and with an exact
+ * count of what changes. Its documentation is the defineModule fields below (`tsplay doc file-owner`).
  */
 
 import { ACCOUNT_ID_PATTERN, ACCOUNT_NAME_MAX, defineModule, lastLines, ModuleFailure, pathArg, sh, raw, type Change } from '../runner/module-api';
@@ -94,6 +73,14 @@ function parse(stdout: string): Survey {
 export default defineModule<FileOwnerArgs>({
   name: 'file-owner',
   description: 'Make a tree owned by user:group (chown -R), idempotent, one query and one command',
+  notes: [
+    'One query checks that the user and group exist and walks the tree once with `find`, counting',
+    'the entries whose owner or group differ (grouped by their current owner, for --diff). The',
+    'change is one command: `chown -R` when every entry differs, else `find ... -exec chown -h +`',
+    'on exactly the differing entries. Symbolic links are changed themselves, never followed.',
+    '10,000 entries cost one query and one command.',
+  ].join('\n'),
+  returns: '{ path, owner, group, entries (total walked), changed_entries }',
   example: [
     '- name: /opt/HA belongs to the failover user',
     '  file-owner:',

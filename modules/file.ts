@@ -1,36 +1,6 @@
 /**
- * file: make a path be a directory, a file, a link or absent, with owner, group and mode.
- *
- * Arguments:
- *   path (or dest, name)  the path on the host
- *   state     file: must exist; only attributes are enforced (default when the path exists:
- *                   its current kind; when it does not: file, or directory with recurse)
- *             directory: created with its missing parents (each created directory gets
- *                   owner/group/mode, as Ansible does)
- *             absent: removed, recursively for a directory
- *             touch: created empty when missing, timestamps updated when present (always a change)
- *             link: a symbolic link to `src`;  hard: a hard link to `src`
- *   owner, group, mode    attributes; mode may be octal or symbolic (u+rwX,g-w)
- *   recurse   with state=directory: owner/group/mode for the whole tree. One `find` query lists
- *             only the entries that differ; one command fixes them (chown -h / chmod, links'
- *             own permissions are left alone)
- *   src       target of a link (relative to the link's directory for state=link)
- *   force     link/hard: replace an existing file; link: allow a src that does not exist
- *
- * Example:
- *   - file:
- *       path: /opt/HA/logs
- *       state: directory
- *       owner: motadata
- *       group: motadata
- *       mode: '0750'
- *       recurse: true
- *   - file:
- *       path: /etc/haproxy/haproxy.cfg.bak
- *       state: absent
- *
- * Check mode: stats (and one find query for recurse) only; reports the exact mkdir/rm/ln/
- * chown/chmod commands it would run, with a before/after of the state and attributes.
+ * file: a path made a directory, a file, a link or absent, with owner, group and mode; `recurse`
+ * costs one find query and one fixing command however big the tree. Its documentation is the defineModule fields below (`tsplay doc file`).
  */
 
 import * as path from 'path';
@@ -187,6 +157,15 @@ function joinCmds(...cmds: string[]): string {
 export default defineModule<FileArgs>({
   name: 'file',
   description: 'Make a path a directory, file, link, or absent, with owner/group/mode (optionally recursive).',
+  notes: [
+    'state file: the path must exist; only attributes are enforced. directory: created with its',
+    'missing parents (each created directory gets owner/group/mode, as Ansible does). absent:',
+    'removed, recursively for a directory. touch: created empty when missing, timestamps updated',
+    'when present (always a change). link: a symbolic link to src (relative to the link\'s',
+    'directory); hard: a hard link to src.',
+    'recurse (state=directory): one `find` query lists only the entries that differ; one command',
+    'fixes them (chown -h / chmod; links\' own permissions are left alone).',
+  ].join('\n'),
   schema: {
     type: 'object',
     properties: {
@@ -196,7 +175,7 @@ export default defineModule<FileArgs>({
       state: {
         type: 'string',
         enum: ['file', 'directory', 'absent', 'touch', 'link', 'hard'],
-        description: 'What the path must be (default: what it is now, or file).',
+        description: 'What the path must be (default when it exists: its current kind; when it does not: file, or directory with recurse).',
       },
       ...ATTR_SCHEMA,
       recurse: {

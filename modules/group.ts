@@ -1,19 +1,6 @@
 /**
- * group: make sure a local group exists (with a given gid) or does not.
- *
- * Arguments:
- *   name    group name
- *   state   present (default) | absent
- *   gid     numeric group id (changed with groupmod when it differs)
- *   system  create it as a system group (groupadd -r); only used when creating
- *
- * One query (`getent group NAME`); the change is one groupadd / groupmod / groupdel.
- *
- * Example:
- *   - group: { name: motadata, gid: 1500 }
- *
- * Check mode: the query runs; reports "create group X" etc. without changing anything.
- * Result: { name, state, gid }
+ * group: a local group with a given gid, one query and at most one command.
+ * Its documentation is the defineModule fields below (`tsplay doc group`).
  */
 
 import { ACCOUNT_NAME_MAX, ACCOUNT_NAME_PATTERN, defineModule, lastLines, ModuleFailure, sh, type Change } from '../runner/module-api';
@@ -28,6 +15,11 @@ export interface GroupArgs {
 export default defineModule<GroupArgs>({
   name: 'group',
   description: 'Manage a local group (present/absent, gid)',
+  notes: [
+    'One query (`getent group NAME`); the change is one groupadd / groupmod (a gid that differs) /',
+    'groupdel.',
+  ].join('\n'),
+  returns: '{ name, state, gid }',
   example: ['- name: the failover user has its own group', '  group:', '    name: motadata', '    gid: 1500'].join('\n'),
   checkMode: 'Reads the group database and reports what it would change; changes nothing.',
   schema: {

@@ -1,26 +1,5 @@
 /**
- * include_vars: load variables from a YAML/JSON file (or every such file of a directory) on the
- * controller, vault-aware. Runs on the controller.
- *
- * Arguments:
- *   file (free form)   the file: the role's vars/, then the playbook's vars/ and directory
- *   dir                a directory instead: its files sorted by path, later files overriding
- *                      earlier ones key by key
- *   name               put everything under this one variable instead of top level
- *   files_matching     dir: only file names matching this regexp
- *   ignore_files       dir: file names to skip
- *   extensions         dir: extensions to load (default yaml, yml, json)
- *   depth              dir: how deep to recurse (default 0: unlimited)
- *
- * Example:
- *   - include_vars: "{{ ansible_os_family }}.yml"
- *   - include_vars:
- *       dir: vars/clusters
- *       name: clusters
- *
- * Result: ansible_facts (the variables), ansible_included_var_files.
- *
- * Check mode: the same as a normal run (the variables are loaded).
+ * include_vars: variables from YAML/JSON files on the controller, vault-aware. Its documentation is the defineModule fields below (`tsplay doc include_vars`).
  */
 
 import * as fs from 'fs';
@@ -63,6 +42,7 @@ function listDir(root: string, a: IncludeVarsArgs): string[] {
 export default defineModule<IncludeVarsArgs>({
   name: 'include_vars',
   description: 'Load variables from a YAML/JSON file or directory on the controller.',
+  returns: 'ansible_facts (the variables), ansible_included_var_files',
   local: true,
   freeForm: 'file',
   schema: {

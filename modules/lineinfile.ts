@@ -1,32 +1,7 @@
 /**
- * lineinfile: make sure one line is in a text file (or that matching lines are not).
- *
- * The edit is a pure function of the file's text (`editText`, Ansible's semantics); the result is
- * written atomically, only when the text changed.
- *
- * Arguments:
- *   path (or dest)   the file on the host
- *   line             the line to have (state=present); with backrefs, may use \1 or \g<name>
- *   regexp           state=present: the LAST matching line is replaced by `line` (the first with
- *                    firstmatch); state=absent: every matching line is removed.
- *                    Python syntax is accepted ((?P<name>..), (?P=name), \A, \Z, leading (?i)).
- *                    When nothing matches but `line` is already present verbatim, nothing changes.
- *   search_string    like regexp, but a literal substring
- *   state            present (default) | absent
- *   insertafter      EOF (default) | a regexp: insert after its last match (or first, firstmatch)
- *   insertbefore     BOF | a regexp: insert before its last match (or first); no match: at EOF
- *   backrefs         replace only when regexp matches, expanding its groups in `line`; never insert
- *   create           create the file when missing (default false: a missing file fails)
- *   owner, group, mode, backup, validate  as for copy
- *
- * Example:
- *   - lineinfile:
- *       path: /etc/postgresql/15/main/postgresql.conf
- *       regexp: '^#?listen_addresses\s*='
- *       line: "listen_addresses = '*'"
- *       backup: true
- *
- * Check mode: reads the file; reports the write with a diff of the text, or the chown/chmod.
+ * lineinfile: one line in a text file. The edit is a pure function of the file's text
+ * (`editText`, Ansible's semantics, tested without a host); the result is written atomically,
+ * only when the text changed. Its documentation is the defineModule fields below (`tsplay doc lineinfile`).
  */
 
 import * as path from 'path';
@@ -212,7 +187,7 @@ export default defineModule<LineinfileArgs>({
       // '' is allowed, as in Ansible: it matches every line (so the last one is replaced)
       regexp: {
         type: 'string',
-        description: 'Regular expression (Python syntax accepted): the last matching line is replaced, or all are removed.',
+        description: 'Regular expression: state=present replaces the last matching line (the first with firstmatch); state=absent removes every matching line. When nothing matches but line is already present verbatim, nothing changes. Python syntax is accepted ((?P<name>..), (?P=name), \\A, \\Z, a leading (?i)).',
       },
       search_string: {
         type: 'string',

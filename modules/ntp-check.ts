@@ -1,28 +1,9 @@
 /**
- * ntp-check: check-only. Passes when the host's clock is synchronized by its NTP daemon and
- * its offset from the CONTROLLER's clock is under `max_offset_ms` (etcd's leader election
- * needs consistent clocks across the nodes).
+ * ntp-check: etcd's leader election needs consistent clocks across the nodes; this checks them
+ * before etcd starts. Its documentation is the defineModule fields below (`tsplay doc ntp-check`).
  *
- * Arguments:
- *   max_offset_ms  largest accepted |offset| from the controller (default 500)
- *   require_sync   the host's NTP daemon must report synchronized (default true; false for
- *                  hosts without an NTP daemon: then only the offset counts)
- *   samples        clock samples taken (default 3; the one with the smallest round trip wins)
- *
- * How: the sync status comes from the first tool present: `timedatectl show -p NTPSynchronized`
- * (systemd-timesyncd or chrony behind timedated), `chronyc -n tracking` (Leap status Normal),
- * `ntpq -pn` (a peer marked `*`). Then `samples` round trips of `date +%s.%N`, each bracketed by
- * the controller clock: offset = remote - (t0 + t1) / 2, error at most rtt / 2. Separate round
- * trips, because one command can only be bracketed once: N samples in one command would share
- * one rtt. Each costs ~1 ms on a persistent connection.
- *
- * Example:
- *   - name: clocks agree before etcd starts
- *     ntp-check: { max_offset_ms: 200 }
- *
- * Check mode: the same (read-only).
- * Result: { offset_ms, rtt_ms, synchronized, source, max_offset_ms }; msg like
- * "offset +3.2 ms (rtt 1.1 ms), synchronized: yes (timedatectl)".
+ * Separate round trips per sample, because one command can only be bracketed once by the
+ * controller clock: N samples in one command would share one rtt.
  */
 
 import { defineModule, ModuleFailure } from '../runner/module-api';
@@ -66,6 +47,19 @@ function signed(ms: number): string {
 export default defineModule<NtpCheckArgs>({
   name: 'ntp-check',
   description: 'Check-only: the clock is NTP-synchronized and within max_offset_ms of the controller',
+  notes: [
+    'Passes when the host\'s clock is synchronized by its NTP daemon and its offset from the',
+    'CONTROLLER\'s clock is under max_offset_ms.',
+    'The sync status comes from the first tool present: `timedatectl show -p NTPSynchronized`',
+    '(systemd-timesyncd or chrony behind timedated), `chronyc -n tracking` (Leap status Normal),',
+    '`ntpq -pn` (a peer marked `*`). Then `samples` round trips of `date +%s.%N`, each bracketed by',
+    'the controller clock: offset = remote - (t0 + t1) / 2, error at most rtt / 2. Each costs ~1 ms',
+    'on a persistent connection.',
+  ].join('\n'),
+  returns: [
+    '{ offset_ms, rtt_ms, synchronized, source, max_offset_ms }; msg like',
+    '"offset +3.2 ms (rtt 1.1 ms), synchronized: yes (timedatectl)"',
+  ].join('\n'),
   example: ['- name: clocks agree before etcd starts', '  ntp-check:', '    max_offset_ms: 200', '    require_sync: true'].join('\n'),
   checkMode: 'Runs the same read-only queries; never changes anything.',
   schema: {

@@ -1,29 +1,6 @@
 /**
- * package: install, upgrade or remove OS packages with apt (Debian family) or dnf/yum (RedHat).
- *
- * Arguments:
- *   name          package name or list (Ansible's spelling); `names` is accepted as well.
- *                 apt takes `pkg=version` to pin a version.
- *   state         present (default) | absent | latest
- *   update_cache  refresh the package cache before installing or upgrading; with no names it
- *                 only refreshes the cache (and always reports a change)
- *
- * The manager comes from the facts (`ansible_facts.pkg_mgr`: apt, dnf, yum), else from what the
- * host has (`command -v apt-get dnf yum`, in the same query). ONE query reads the installed
- * state of every package (dpkg-query / rpm -q), plus the candidate version for `latest`
- * (apt-cache policy / dnf list --upgrades). The cache is refreshed only when something is to be
- * installed, so a run with nothing to do stays unchanged; `latest` compares against the cache
- * as it is.
- *
- * apt runs `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends` (the
- * environment through ExecOptions.env, existing config files kept, waiting up to 120 s for the
- * dpkg lock); dnf/yum run `dnf install -y`, `dnf upgrade -y`, `dnf remove -y`.
- *
- * Example:
- *   - package: { name: [patroni, etcd-server, etcd-client, haproxy], state: present, update_cache: true }
- *
- * Check mode: the query runs; msg lists what would be installed/upgraded/removed.
- * Result: { installed: [...], upgraded: [...], removed: [...], manager }
+ * package: OS packages through apt (Debian family) or dnf/yum (RedHat), one query when nothing
+ * is to do. Its documentation is the defineModule fields below (`tsplay doc package`).
  */
 
 import { defineModule, lastLines, ModuleFailure, sh, type Change, type ExecOptions } from '../runner/module-api';
@@ -120,6 +97,18 @@ const NAMES = {
 export default defineModule<PackageArgs>({
   name: 'package',
   description: 'Install, upgrade or remove packages (apt, dnf, yum), idempotent, one query',
+  notes: [
+    'The manager comes from the facts (`ansible_facts.pkg_mgr`: apt, dnf, yum), else from what the',
+    'host has (`command -v apt-get dnf yum`, in the same query). ONE query reads the installed',
+    'state of every package (dpkg-query / rpm -q), plus the candidate version for `latest`',
+    '(apt-cache policy / dnf list --upgrades). The cache is refreshed only when something is to be',
+    'installed, so a run with nothing to do stays unchanged; `latest` compares against the cache',
+    'as it is.',
+    'apt runs `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends` (existing',
+    'config files kept, waiting up to 120 s for the dpkg lock); dnf/yum run `dnf install -y`,',
+    '`dnf upgrade -y`, `dnf remove -y`.',
+  ].join('\n'),
+  returns: '{ installed: [...], upgraded: [...], removed: [...], manager }',
   example: [
     '- name: HA stack packages',
     '  package:',
@@ -135,7 +124,7 @@ export default defineModule<PackageArgs>({
       name: NAMES,
       names: { ...NAMES, description: 'same as name' },
       state: { type: 'string', enum: ['present', 'absent', 'latest'], default: 'present', description: 'present, absent, or latest (upgrade to the candidate)' },
-      update_cache: { type: 'boolean', default: false, description: 'refresh the cache (apt-get update / dnf makecache) before installing' },
+      update_cache: { type: 'boolean', default: false, description: 'refresh the cache (apt-get update / dnf makecache) before installing or upgrading; with no names it only refreshes the cache (and always reports a change)' },
     },
   },
 

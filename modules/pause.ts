@@ -1,23 +1,6 @@
 /**
- * pause: wait for a number of seconds or minutes. Runs on the controller.
- *
- * Arguments:
- *   seconds / minutes   how long to wait (both add up)
- *   prompt              accepted for Ansible compatibility; tsplay never reads the terminal
- *                       from a module, so there is no interactive prompt: without a duration,
- *                       pause continues at once and says so
- *   echo                accepted and ignored
- *
- * Ctrl-C ends the wait at once (the task then fails as interrupted).
- *
- * Example:
- *   - pause:
- *       seconds: 10
- *       prompt: "let the replica catch up"
- *
- * Result: start, stop, delta (seconds), user_input ('').
- *
- * Check mode: waits as well (as Ansible does): the wait is part of the playbook's timing.
+ * pause: a fixed wait on the controller; tsplay never reads the terminal from a module, so there
+ * is no interactive prompt. Its documentation is the defineModule fields below (`tsplay doc pause`).
  */
 
 import { defineModule, ModuleFailure } from '../runner/module-api';
@@ -48,13 +31,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export default defineModule<PauseArgs>({
   name: 'pause',
   description: 'Wait for some seconds or minutes (Ctrl-C ends the wait).',
+  notes: 'Ctrl-C ends the wait at once (the task then fails as interrupted).',
+  returns: 'start, stop, delta (seconds), user_input (\'\')',
   local: true,
   schema: {
     type: 'object',
     properties: {
       seconds: { type: 'number', minimum: 0, description: 'Seconds to wait.' },
       minutes: { type: 'number', minimum: 0, description: 'Minutes to wait (added to seconds).' },
-      prompt: { type: 'string', description: 'Shown for Ansible compatibility only: tsplay does not prompt.' },
+      prompt: { type: 'string', description: 'Shown for Ansible compatibility only: tsplay does not prompt; without a duration, pause continues at once and says so.' },
       echo: { type: 'boolean', default: true, description: 'Accepted and ignored.' },
     },
     additionalProperties: false,
@@ -62,7 +47,7 @@ export default defineModule<PauseArgs>({
   example: `- pause:
     seconds: 15
     prompt: "waiting for the replica to catch up"`,
-  checkMode: 'Waits as in a normal run.',
+  checkMode: "Waits as in a normal run, as Ansible does: the wait is part of the playbook's timing.",
   async plan(args, ctx) {
     const ms = Math.round(((args.seconds ?? 0) + (args.minutes ?? 0) * 60) * 1000);
     const start = ctx.now();

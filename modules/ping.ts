@@ -1,15 +1,6 @@
 /**
- * ping: prove that the host is reachable and runs commands (one trivial round trip).
- *
- * Arguments:
- *   data   what to return as `ping` (default pong); `crash` makes the task fail, for testing
- *
- * Example:
- *   - ping:
- *
- * Result: ping: pong
- *
- * Check mode: the same as a normal run (it changes nothing).
+ * ping: proves that the host is reachable and runs commands, in one trivial round trip.
+ * Its documentation is the defineModule fields below (`tsplay doc ping`).
  */
 
 import { defineModule, ModuleFailure, sh } from '../runner/module-api';
@@ -21,10 +12,11 @@ export interface PingArgs {
 export default defineModule<PingArgs>({
   name: 'ping',
   description: 'Check that the host answers a trivial command; returns ping: pong.',
+  returns: 'ping: pong (or data)',
   schema: {
     type: 'object',
     properties: {
-      data: { type: 'string', default: 'pong', description: "Value returned as 'ping'; 'crash' fails the task." },
+      data: { type: 'string', default: 'pong', description: "Value returned as 'ping'; 'crash' fails the task (for testing)." },
     },
     additionalProperties: false,
   },

@@ -1,37 +1,9 @@
 /**
- * port-check: check-only. Verifies, from this host, that ports are listening here, that ports
- * are free here, and that other hosts' ports can be reached (or at least are not filtered).
+ * port-check: firewall rules and listeners are checked before the services that need them run,
+ * so a blocked port fails one clear task instead of a cluster that never forms. Its documentation is the defineModule fields below (`tsplay doc port-check`).
  *
- * Arguments:
- *   listening    [ports] that must have a listening TCP socket on this host
- *   free         [ports] that must NOT have a listening TCP socket on this host
- *   reach        [{host, port}] that must be reachable from this host
- *   reach_group  {group, ports}: every host of an inventory group except this one
- *                (address: its ansible_host, else its name), each of `ports`
- *   mode         connect (default): the port must accept a connection;
- *                firewall: a refused connection also passes (the path is open, nothing listens
- *                yet), only a timeout (filtered) or an ICMP reject fails: for checking firewall
- *                rules before the services exist
- *   timeout_ms   per probe (default 1500)
- *
- * How: ONE remote command per host. Listening sockets come from /proc/net/tcp and tcp6 (state
- * 0A), which every Linux has (no dependency on ss or netstat). The reach probes run in parallel
- * as background jobs of a small sh script, each `timeout S bash -c 'exec 3<>/dev/tcp/H/P'`:
- * bash and coreutils' timeout are on every minimal Debian and RHEL, python3 is not (minimal
- * RHEL 8 images lack it). Outcome: open | refused | timeout (reported as "filtered (timeout)":
- * no answer at all is a dropping firewall, or a dead host) | unreachable (ICMP: no route,
- * host/network unreachable) | error (e.g. name resolution).
- *
- * Example:
- *   - name: patroni, etcd and postgres ports are open between the db nodes
- *     port-check:
- *       reach_group: { group: db, ports: [5432, 8008, 2379, 2380] }
- *       mode: firewall
- *   - port-check: { listening: [5432, 8008], free: [5000] }
- *
- * Check mode: the same (it changes nothing either way).
- * Fails with one table of every failing pair (from, to, expected, got); the result carries the
- * full table as `checks` ({from, to, expected, got, ok}).
+ * No dependency on ss, netstat, nc or python3 (minimal RHEL 8 images lack python3): /proc/net and
+ * bash's /dev/tcp under coreutils' timeout are on every Debian and RHEL.
  */
 
 import { defineModule, lastLines, ModuleFailure, sh } from '../runner/module-api';
@@ -118,6 +90,17 @@ const PORT = { type: 'integer', minimum: 1, maximum: 65535 };
 export default defineModule<PortCheckArgs>({
   name: 'port-check',
   description: 'Check-only: ports listening/free here, and other hosts reachable (connect or firewall mode)',
+  notes: [
+    'Check-only. Verifies, from this host, that ports are listening here, that ports are free here,',
+    'and that other hosts\' ports can be reached (or at least are not filtered).',
+    'ONE remote command per host. Listening sockets come from /proc/net/tcp and tcp6 (state 0A).',
+    'The reach probes run in parallel, each `timeout S bash -c \'exec 3<>/dev/tcp/H/P\'`. Outcome:',
+    'open | refused | timeout (reported as "filtered (timeout)": no answer at all is a dropping',
+    'firewall, or a dead host) | unreachable (ICMP: no route, host/network unreachable) | error',
+    '(e.g. name resolution).',
+    'Fails with one table of every failing pair (from, to, expected, got).',
+  ].join('\n'),
+  returns: 'checks: the full table, [{ from, to, expected, got, ok }]',
   example: [
     '- name: firewall lets the db nodes talk (before the services exist)',
     '  port-check:',
@@ -158,7 +141,7 @@ export default defineModule<PortCheckArgs>({
         type: 'string',
         enum: ['connect', 'firewall'],
         default: 'connect',
-        description: 'connect: must accept; firewall: refused also passes (path open), timeout/ICMP reject fails',
+        description: 'connect: the port must accept a connection; firewall: a refused connection also passes (the path is open, nothing listens yet), only a timeout (filtered) or an ICMP reject fails: for checking firewall rules before the services exist',
       },
       timeout_ms: { type: 'integer', minimum: 50, maximum: 60000, default: 1500, description: 'per-probe timeout in milliseconds' },
     },

@@ -1,37 +1,6 @@
 /**
- * postgres_backup: take a PostgreSQL backup on the host before HA changes ("back up your
- * database before starting any HA configuration step").
- *
- * Arguments:
- *   method        pg_dumpall (default: SQL of every database and the roles, gzipped) |
- *                 pg_basebackup (physical copy, tar format, WAL fetched, gzipped; one
- *                 tablespace only, since it streams to stdout)
- *   dest_dir      directory for the backup (default /var/backups/tsplay; created 0700)
- *   label         file name prefix and pg_basebackup label (default "postgres")
- *   port          server port (default 5432)
- *   host          server host or socket directory (default: libpq's local socket)
- *   os_user       OS user the tools run as (default postgres), through `runuser -u USER --`
- *                 (or directly when the task already runs as that user)
- *   bin_dir       directory of the PostgreSQL binaries when they are not in PATH
- *                 (RHEL PGDG: /usr/pgsql-16/bin)
- *   skip_if_down  no server answering pg_isready skips the task with a message instead of
- *                 failing it (default true: a fresh host has nothing to back up)
- *
- * Creates dest_dir/<label>-YYYYMMDD-HHMMSS.sql.gz (pg_dumpall) or
- * dest_dir/<label>-YYYYMMDD-HHMMSS.basebackup.tar.gz (pg_basebackup). The file is written by
- * the task's user (root), private (umask 077), in a private directory first and then published
- * with a hard link under the first free name ("-1", "-2"... when the name is taken, by anything,
- * a dangling symlink too): never written through a link planted at the predictable name, never
- * partial under a final name. The exit status of both the dump tool and gzip is checked, and a
- * failure removes the partial file. Always a change when the server is up.
- *
- * Example:
- *   - name: back up the database before configuring HA
- *     postgres_backup: { method: pg_dumpall, dest_dir: /var/backups/tsplay, port: 5432 }
- *
- * Check mode: pg_isready runs; the task is skipped, with a message naming the backup a real run
- * takes (or why it would skip).
- * Result: { backup: path, size: bytes, method }
+ * postgres_backup: the guide's "back up your database before starting any HA configuration step"
+ * as one task. Its documentation is the defineModule fields below (`tsplay doc postgres_backup`).
  */
 
 import { ACCOUNT_NAME_MAX, ACCOUNT_NAME_PATTERN, defineModule, lastLines, ModuleFailure, raw, sh, type ModuleContext, type Remote } from '../runner/module-api';
@@ -91,6 +60,16 @@ export function backupCommand(a: PostgresBackupArgs): string {
 export default defineModule<PostgresBackupArgs>({
   name: 'postgres_backup',
   description: 'Back up PostgreSQL (pg_dumpall or pg_basebackup) into a timestamped file; skips when no server answers',
+  notes: [
+    'Creates dest_dir/<label>-YYYYMMDD-HHMMSS.sql.gz (pg_dumpall) or',
+    'dest_dir/<label>-YYYYMMDD-HHMMSS.basebackup.tar.gz (pg_basebackup). The file is written by',
+    'the task\'s user (root), private (umask 077), in a private directory first and then published',
+    'with a hard link under the first free name ("-1", "-2"... when the name is taken, by anything,',
+    'a dangling symlink too): never written through a link planted at the predictable name, never',
+    'partial under a final name. The exit status of both the dump tool and gzip is checked, and a',
+    'failure removes the partial file. Always a change when the server is up.',
+  ].join('\n'),
+  returns: '{ backup: path, size: bytes, method }',
   example: [
     '- name: back up the database before configuring HA',
     '  postgres_backup:',
@@ -103,7 +82,7 @@ export default defineModule<PostgresBackupArgs>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      method: { type: 'string', enum: ['pg_dumpall', 'pg_basebackup'], default: 'pg_dumpall', description: 'pg_dumpall (logical, SQL) or pg_basebackup (physical, tar)' },
+      method: { type: 'string', enum: ['pg_dumpall', 'pg_basebackup'], default: 'pg_dumpall', description: 'pg_dumpall: SQL of every database and the roles, gzipped; pg_basebackup: physical copy, tar format, WAL fetched, gzipped (one tablespace only, since it streams to stdout)' },
       dest_dir: { type: 'string', pattern: '^/', default: '/var/backups/tsplay', description: 'directory for the backup file (created 0700)' },
       label: { type: 'string', pattern: '^[^/]+$', default: 'postgres', description: 'file name prefix (and pg_basebackup label)' },
       port: { type: 'integer', minimum: 1, maximum: 65535, default: 5432, description: 'server port' },
@@ -116,8 +95,8 @@ export default defineModule<PostgresBackupArgs>({
         default: 'postgres',
         description: 'OS user the PostgreSQL tools run as (through runuser unless the task already runs as it). ' + ACCOUNT_RULE,
       },
-      bin_dir: { type: 'string', pattern: '^/', description: 'directory of the PostgreSQL binaries when not in PATH' },
-      skip_if_down: { type: 'boolean', default: true, description: 'skip (instead of failing) when no server answers pg_isready' },
+      bin_dir: { type: 'string', pattern: '^/', description: 'directory of the PostgreSQL binaries when they are not in PATH (RHEL PGDG: /usr/pgsql-16/bin)' },
+      skip_if_down: { type: 'boolean', default: true, description: 'skip the task with a message (instead of failing) when no server answers pg_isready: a fresh host has nothing to back up' },
     },
   },
 

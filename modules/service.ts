@@ -1,27 +1,7 @@
 /**
- * service: manage a systemd unit (running state, enablement, masking).
- *
- * Arguments:
- *   name           unit name (`nginx`, `patroni.service`, `postgresql@15-main`)
- *   state          started | stopped | restarted | reloaded
- *   enabled        start at boot (true) or not (false)
- *   masked         mask (true) or unmask (false) the unit
- *   daemon_reload  run `systemctl daemon-reload` first when systemd says the unit's files changed
- *
- * One `systemctl show` query gathers everything; the task changes only what differs, and says
- * so ("start nginx", "disable nginx"). started/stopped/enabled/masked are idempotent;
- * restarted/reloaded always change. A unit that fails to start fails the task with the last
- * lines of its journal from that start (not the unit's earlier runs).
- *
- * Example:
- *   - name: nginx must not run on the slave app node
- *     service: { name: nginx, state: stopped, enabled: false }
- *
- * Check mode: the query runs, nothing changes; the task reports what it would change. A unit
- * that does not exist yet is assumed to be created by an earlier task (reported in msg), so a
- * dry run of a fresh deployment shows the whole plan instead of stopping at the first service.
- *
- * Result: { name, state, enabled, status: { LoadState, ActiveState, SubState, UnitFileState, ... } }
+ * service: the systemd side of the deployment (unit state, enablement, masking). Each planned
+ * change carries its `op`, and apply decides by it, never by a summary or command text.
+ * Its documentation is the defineModule fields below (`tsplay doc service`).
  */
 
 import { defineModule, lastLines, ModuleFailure, sh, type Change, type ModuleContext, type Plan, type Probe, type Remote } from '../runner/module-api';
@@ -180,6 +160,13 @@ async function journalTail(remote: Probe, name: string): Promise<string> {
 export default defineModule<ServiceArgs>({
   name: 'service',
   description: 'Manage a systemd unit: started/stopped/restarted/reloaded, enabled, masked',
+  notes: [
+    'One `systemctl show` query gathers everything; the task changes only what differs, and says',
+    'so ("start nginx", "disable nginx"). started/stopped/enabled/masked are idempotent;',
+    'restarted/reloaded always change. A unit that fails to start (or dies right after its start)',
+    'fails the task with the last lines of its journal from that start (not the unit\'s earlier runs).',
+  ].join('\n'),
+  returns: '{ name, state, enabled, status: { LoadState, ActiveState, SubState, UnitFileState, ... } }',
   example: [
     '- name: patroni runs and starts at boot',
     '  service:',
@@ -191,13 +178,14 @@ export default defineModule<ServiceArgs>({
   ].join('\n'),
   checkMode:
     'Queries the unit (one systemctl show) and reports what it would change; changes nothing. ' +
-    'A unit that does not exist yet is assumed to be created by an earlier task (noted in msg).',
+    'A unit that does not exist yet is assumed to be created by an earlier task (noted in msg), ' +
+    'so a dry run of a fresh deployment shows the whole plan instead of stopping at the first service.',
   schema: {
     type: 'object',
     additionalProperties: false,
     required: ['name'],
     properties: {
-      name: { type: 'string', minLength: 1, description: 'unit name; without a suffix systemd assumes .service' },
+      name: { type: 'string', minLength: 1, description: 'unit name (nginx, patroni.service, postgresql@15-main); without a suffix systemd assumes .service' },
       state: {
         type: 'string',
         enum: ['started', 'stopped', 'restarted', 'reloaded'],

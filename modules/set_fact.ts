@@ -1,19 +1,5 @@
 /**
- * set_fact: set variables on the host for the rest of the play. Runs on the controller.
- *
- * Arguments: any names, with their (templated) values. `cacheable` is accepted and ignored
- * (tsplay keeps no fact cache).
- *
- * Example:
- *   - set_fact:
- *       patroni_primary: "{{ groups['db_master'][0] }}"
- *       pg_port: 5432
- *
- * Result: ansible_facts: the variables set. As in Ansible, a value that is (or renders to) one of
- * the strings true/false/yes/no, in any case, is set as that boolean: `set_fact: ok=false` must
- * make `when: ok` false. Other strings (on, 1, 'y') stay strings.
- *
- * Check mode: the same as a normal run (the facts are set, nothing on the host changes).
+ * set_fact: variables for the rest of the play, set on the controller. Its documentation is the defineModule fields below (`tsplay doc set_fact`).
  */
 
 import { defineModule } from '../runner/module-api';
@@ -26,6 +12,12 @@ const SET_FACT_BOOLEANS = new Set(['true', 'false', 'yes', 'no']);
 export default defineModule<SetFactArgs>({
   name: 'set_fact',
   description: 'Set variables on the host for the rest of the play.',
+  notes: [
+    'Any names, with their (templated) values. As in Ansible, a value that is (or renders to) one of',
+    'the strings true/false/yes/no, in any case, is set as that boolean: `set_fact: ok=false` must',
+    'make `when: ok` false. Other strings (on, 1, \'y\') stay strings.',
+  ].join('\n'),
+  returns: 'ansible_facts: the variables set',
   local: true,
   schema: {
     type: 'object',

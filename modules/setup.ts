@@ -1,34 +1,7 @@
 /**
- * setup: gather facts about the host in ONE remote command (what `gather_facts` runs).
- *
- * A POSIX sh script prints labelled sections (/etc/os-release, hostname, uname, nproc,
- * /proc/meminfo, ip route/addr, PID 1, package managers, id, date, python3); the controller
- * parses them (`parseFacts`). Every probe tolerates a missing tool, so a minimal host still
- * answers; a script that fails or prints no end marker fails the task with the host's stderr.
- * Small files are read with the shell's own `read` and uname/id/date are asked once each: the
- * script starts ~11 programs on the host instead of ~30 (each a fork and an exec).
- *
- * Facts (Ansible's names; each is in `ansible_facts.<name>` and also top-level `ansible_<name>`):
- *   hostname, fqdn, nodename, system, kernel, kernel_version, architecture, machine_id,
- *   distribution (Debian, Ubuntu, RedHat, Rocky, AlmaLinux, CentOS, Fedora, ...),
- *   distribution_version, distribution_major_version, distribution_release (codename),
- *   os_family (Debian, RedHat, Suse, Alpine, Archlinux, ...), processor_vcpus, processor_count,
- *   memtotal_mb, memfree_mb, swaptotal_mb, service_mgr (systemd, sysvinit, ...),
- *   pkg_mgr (apt, dnf, yum, zypper, apk, pacman), default_ipv4 {address, interface, gateway,
- *   prefix}, all_ipv4_addresses (without loopback), interfaces, user_id, user_uid, user_gid,
- *   user_dir, date_time {epoch, iso8601, date, time, tz, tz_offset}, python {has_python3,
- *   executable}, virtualization_type (systemd-detect-virt: none, systemd-nspawn, kvm, ...).
- *
- * Arguments:
- *   filter          only facts whose ansible_ name matches one of these globs (ansible_distribution*)
- *   gather_subset   accepted for Ansible compatibility; everything is always gathered (it is cheap)
- *   gather_timeout  seconds before the probe is abandoned (default 30)
- *
- * Example:
- *   - setup:
- *       filter: ['ansible_distribution*', 'ansible_default_ipv4']
- *
- * Check mode: the same as a normal run (it only reads).
+ * setup: the facts `gather_facts` collects, in ONE remote command. Small files are read with the
+ * shell's own `read` and uname/id/date are asked once each: the script starts ~11 programs on
+ * the host instead of ~30 (each a fork and an exec). Its documentation is the defineModule fields below (`tsplay doc setup`).
  */
 
 import { defineModule, ModuleFailure, lastLines } from '../runner/module-api';
@@ -287,6 +260,24 @@ function glob(pattern: string): RegExp {
 export default defineModule<SetupArgs>({
   name: 'setup',
   description: 'Gather facts about the host (OS, hostname, CPUs, memory, addresses, ...) in one command.',
+  notes: [
+    'A POSIX sh script prints labelled sections (/etc/os-release, hostname, uname, nproc,',
+    '/proc/meminfo, ip route/addr, PID 1, package managers, id, date, python3); the controller',
+    'parses them. Every probe tolerates a missing tool, so a minimal host still answers; a script',
+    'that fails or prints no end marker fails the task with the host\'s stderr.',
+  ].join('\n'),
+  returns: [
+    'Facts (Ansible\'s names; each is in `ansible_facts.<name>` and also top-level `ansible_<name>`):',
+    'hostname, fqdn, nodename, system, kernel, kernel_version, architecture, machine_id,',
+    'distribution (Debian, Ubuntu, RedHat, Rocky, AlmaLinux, CentOS, Fedora, ...),',
+    'distribution_version, distribution_major_version, distribution_release (codename),',
+    'os_family (Debian, RedHat, Suse, Alpine, Archlinux, ...), processor_vcpus, processor_count,',
+    'memtotal_mb, memfree_mb, swaptotal_mb, service_mgr (systemd, sysvinit, ...),',
+    'pkg_mgr (apt, dnf, yum, zypper, apk, pacman), default_ipv4 {address, interface, gateway,',
+    'prefix}, all_ipv4_addresses (without loopback), interfaces, user_id, user_uid, user_gid,',
+    'user_dir, date_time {epoch, iso8601, date, time, tz, tz_offset}, python {has_python3,',
+    'executable}, virtualization_type (systemd-detect-virt: none, systemd-nspawn, kvm, ...).',
+  ].join('\n'),
   schema: {
     type: 'object',
     properties: {

@@ -1,27 +1,7 @@
 /**
- * shell: run a script through a shell on the host (Ansible's `shell`): pipes, redirections,
- * variables and globs work. The script is handed to the shell as ONE quoted argument
- * (`/bin/sh -c '<script>'`), so it runs exactly as written, in its own shell process: `exit`,
- * `set -e` or `exec` in it cannot disturb the connection's own shell.
- *
- * Arguments:
- *   cmd (free form)    the script
- *   executable         shell to run it with (default /bin/sh), e.g. /bin/bash for `set -o pipefail`
- *   chdir              directory to run in
- *   creates / removes  skip when this path exists / does not exist (globs allowed)
- *   stdin              data for standard input; stdin_add_newline (default true)
- *   strip_empty_ends   strip trailing newlines from stdout/stderr (default true)
- *
- * Example:
- *   - shell: set -o pipefail; patronictl -c /etc/patroni/patroni.yml list | grep -c running
- *     args:
- *       executable: /bin/bash
- *     register: running
- *
- * Result: cmd, rc, stdout, stderr, stdout_lines, stderr_lines, start, end, delta. rc != 0 fails.
- *
- * Check mode: nothing runs. `creates`/`removes` are checked (read-only); otherwise the task
- * reports that it would run the script (changed) with no stdout.
+ * shell: Ansible's `shell`, for pipes, redirections, variables and globs. The script is one quoted
+ * argument of its own shell process, so `exit`, `set -e` or `exec` in it cannot disturb the
+ * connection's persistent shell. Its documentation is the defineModule fields below (`tsplay doc shell`).
  */
 
 import { defineModule, sh } from '../runner/module-api';
@@ -39,6 +19,12 @@ function build(args: ShellArgs): string {
 export default defineModule<ShellArgs>({
   name: 'shell',
   description: 'Run a script through a shell on the host (pipes, redirections, variables).',
+  notes: [
+    'The script is handed to the shell as ONE quoted argument (`/bin/sh -c \'<script>\'`), so it runs',
+    'exactly as written, in its own shell process. Use executable: /bin/bash for `set -o pipefail`.',
+    'rc != 0 fails the task.',
+  ].join('\n'),
+  returns: 'cmd, rc, stdout, stderr, stdout_lines, stderr_lines, start, end, delta',
   freeForm: 'cmd',
   schema: {
     type: 'object',

@@ -1,23 +1,5 @@
 /**
- * stat: facts about a path on the host, for `register` and `when`. Never changes anything.
- *
- * Arguments:
- *   path           the path on the host
- *   follow         report on what a symbolic link points to (default false: the link itself)
- *   get_checksum   include `checksum` of a regular file (default true)
- *   checksum_algorithm  sha1 (default, as Ansible), md5, sha224, sha256, sha384 or sha512
- *
- * Result: stat: {exists, path, isdir, isreg, islnk, mode, uid, gid, pw_name, gr_name, size,
- * mtime, lnk_target (links), checksum (regular files, in checksum_algorithm)}
- *
- * Example:
- *   - stat:
- *       path: /var/lib/postgresql/15/main/PG_VERSION
- *     register: pgdata
- *   - command: pg_createcluster 15 main
- *     when: not pgdata.stat.exists
- *
- * Check mode: the same as a normal run (it only reads).
+ * stat: facts about a path for `register` and `when`; never changes anything. Its documentation is the defineModule fields below (`tsplay doc stat`).
  */
 
 import { defineModule, ModuleFailure, quote, type FileStat, type Probe } from '../runner/module-api';
@@ -47,6 +29,10 @@ type ChecksumAlgorithm = (typeof ALGORITHMS)[number];
 export default defineModule<StatArgs>({
   name: 'stat',
   description: 'Facts about a path on the host (exists, type, owner, mode, size, checksum); never changes anything.',
+  returns: [
+    'stat: { exists, path, isdir, isreg, islnk, mode, uid, gid, pw_name, gr_name, size, mtime,',
+    'lnk_target (links), checksum (regular files, in checksum_algorithm) }',
+  ].join('\n'),
   schema: {
     type: 'object',
     properties: {

@@ -1,24 +1,7 @@
 /**
- * systemd_unit: install a unit file in /etc/systemd/system and make systemd see it.
- *
- * Arguments:
- *   name           unit file name with its type suffix (patroni.service, backup.timer)
- *   content        the unit text (a trailing newline is added when missing)
- *   mode           file mode (default 0644), applied when the file is written
- *   daemon_reload  run `systemctl daemon-reload` when the file changed (default true)
- *
- * Kept small on purpose: starting/enabling the unit is the service module's job (next task).
- * The file is read (readFile), compared, and written atomically only when it differs;
- * daemon-reload runs only then.
- *
- * Example:
- *   - systemd_unit:
- *       name: patroni.service
- *       content: "{{ lookup('template', 'patroni.service.j2') }}"
- *   - service: { name: patroni, state: started, enabled: true }
- *
- * Check mode: reads the current file; reports the diff and the daemon-reload it would run.
- * Result: { path, name }
+ * systemd_unit: a unit file in /etc/systemd/system that systemd sees. Kept small on purpose:
+ * starting and enabling the unit is the service module's job (the next task).
+ * Its documentation is the defineModule fields below (`tsplay doc systemd_unit`).
  */
 
 import { defineModule, type Change } from '../runner/module-api';
@@ -36,6 +19,11 @@ const DIR = '/etc/systemd/system';
 export default defineModule<SystemdUnitArgs>({
   name: 'systemd_unit',
   description: 'Write a unit file to /etc/systemd/system and daemon-reload when it changed',
+  notes: [
+    'The file is read, compared, and written atomically only when it differs; daemon-reload runs',
+    'only then.',
+  ].join('\n'),
+  returns: '{ path, name }',
   example: [
     '- name: patroni unit',
     '  systemd_unit:',
@@ -63,7 +51,7 @@ export default defineModule<SystemdUnitArgs>({
         maxLength: 255,
         description: 'unit file name with its type suffix, e.g. patroni.service',
       },
-      content: { type: 'string', minLength: 1, description: 'the unit file text' },
+      content: { type: 'string', minLength: 1, description: 'the unit file text (a trailing newline is added when missing)' },
       mode: { ...OCTAL_MODE_SCHEMA, default: '0644', description: 'file mode' },
       daemon_reload: { type: 'boolean', default: true, description: 'run systemctl daemon-reload when the file changed' },
     },

@@ -1,32 +1,6 @@
 /**
- * template: render a Liquid template on the controller and put the result on the host.
- *
- * The template is rendered with the task's variables (strict: an undefined variable is an error
- * naming the template), compared by sha256 with the file on the host, and written atomically
- * only when it differs. Attribute-only drift is fixed with chown/chmod.
- *
- * Arguments:
- *   src                 template on the controller: the role's templates/, then the playbook's
- *                       templates/ and directory
- *   dest                path on the host (an existing directory or a trailing / means
- *                       dest/basename(src) without a .j2/.liquid suffix)
- *   owner, group, mode  attributes of the file
- *   backup              keep the replaced file as dest.YYYYMMDD-HHMMSS
- *   validate            command run on the temp file before it replaces dest (`%s` is its path),
- *                       e.g. `haproxy -c -f %s`; a failure leaves dest untouched
- *   force               false: only create dest when missing (default true)
- *
- * Example:
- *   - template:
- *       src: haproxy.cfg.j2
- *       dest: /etc/haproxy/haproxy.cfg
- *       mode: '0644'
- *       validate: haproxy -c -f %s
- *       backup: true
- *     notify: reload haproxy
- *
- * Check mode: renders and compares (reads only); reports the write with a unified diff of the
- * content, and any chown/chmod it would run.
+ * template: a Liquid template rendered on the controller and put on the host, compared by sha256
+ * so an unchanged file costs one stat round trip. Its documentation is the defineModule fields below (`tsplay doc template`).
  */
 
 import * as fs from 'fs';
@@ -62,11 +36,17 @@ export function keepTrailingNewlines(source: string, out: string): string {
 export default defineModule<TemplateArgs>({
   name: 'template',
   description: 'Render a Liquid template on the controller and write it to the host when it differs.',
+  notes: [
+    'The template is rendered with the task\'s variables (strict: an undefined variable is an error',
+    'naming the template), compared by sha256 with the file on the host, and written atomically',
+    'only when it differs. Attribute-only drift is fixed with chown/chmod. The template file must',
+    'be UTF-8; its trailing newlines are kept (as Ansible does after trim_blocks).',
+  ].join('\n'),
   schema: {
     type: 'object',
     properties: {
-      src: { type: 'string', minLength: 1, description: "Template file on the controller (role's templates/, then the playbook's)." },
-      dest: { type: 'string', minLength: 1, description: 'Destination path on the host.' },
+      src: { type: 'string', minLength: 1, description: "Template file on the controller (role's templates/, then the playbook's templates/ and directory)." },
+      dest: { type: 'string', minLength: 1, description: 'Destination path on the host (an existing directory or a trailing / means dest/basename(src) without a .j2/.liquid suffix).' },
       ...ATTR_SCHEMA,
       backup: { type: 'boolean', default: false, description: 'Keep the replaced file as dest.YYYYMMDD-HHMMSS.' },
       validate: {

@@ -1,42 +1,9 @@
 /**
- * uri: make an HTTP(S) request FROM THE TARGET HOST (health endpoints that listen on localhost,
- * Patroni's REST API on 8008, HAProxy stats on 7000) and check its status.
+ * uri: health endpoints listen on the target (Patroni's REST API on 8008, HAProxy stats on 7000),
+ * so the request is made FROM THE TARGET HOST. Its documentation is the defineModule fields below (`tsplay doc uri`).
  *
- * Arguments:
- *   url               http:// or https:// URL
- *   method            GET (default), HEAD, OPTIONS, POST, PUT, PATCH, DELETE
- *   body              request body: a string, or an object/list (sent as JSON)
- *   body_format       raw (default for strings) | json (default for objects) | form-urlencoded
- *   headers           {name: value}
- *   status_code       accepted status (int or list; default [200])
- *   return_content    put the body in `content` (default false; JSON bodies are always parsed into `json`)
- *   timeout           seconds for the whole request (default 30)
- *   validate_certs    verify TLS certificates (default true)
- *   follow_redirects  follow 3xx (default true)
- *
- * How: one command on the host. curl (present on Debian and RHEL) reads EVERYTHING (url,
- * headers, body) from a config on stdin (`curl -K -`), so no value reaches a command line: no
- * quoting to get wrong, and no Authorization header in `ps`. If the host has no curl, a second
- * command runs python3's urllib with the request as JSON on stdin.
- *
- * Changes: GET/HEAD/OPTIONS are reads: the request runs during planning (also in check mode)
- * and never reports "changed". Any other method reports changed (it is an exec change): in
- * check mode the request is NOT sent and the task shows "changed (would POST ...)".
- *
- * A status not in status_code fails the task with the status and a body excerpt; the result
- * still has `status`, so `until: result.status == 200` with retries works. A connection
- * failure gives status -1.
- *
- * Example:
- *   - name: wait for the Patroni leader
- *     uri: { url: "http://127.0.0.1:8008/primary", status_code: 200 }
- *     register: leader
- *     until: leader.status == 200
- *     retries: 30
- *     delay: 2
- *
- * Check mode: GET/HEAD/OPTIONS run (read-only); other methods are reported, not sent.
- * Result: { status, url, elapsed, content_type, content (if return_content), json (if JSON) }
+ * curl reads everything from a config on stdin so that no value reaches a command line: no
+ * quoting to get wrong, and no Authorization header in `ps`.
  */
 
 import { defineModule, ModuleFailure, type ExecResult, type ModuleContext, type Probe, type Remote } from '../runner/module-api';
@@ -198,6 +165,18 @@ const STATUS = { type: 'integer', minimum: 100, maximum: 599 };
 export default defineModule<UriArgs>({
   name: 'uri',
   description: 'HTTP request from the target host (curl, else python3) with a status check',
+  notes: [
+    'One command on the host. curl (present on Debian and RHEL) reads EVERYTHING (url, headers,',
+    'body) from a config on stdin (`curl -K -`). If the host has no curl, a second command runs',
+    'python3\'s urllib with the request as JSON on stdin.',
+    'GET/HEAD/OPTIONS are reads: the request runs during planning (also in check mode) and never',
+    'reports "changed". Any other method reports changed; in check mode it is NOT sent and the task',
+    'shows "changed (would POST ...)".',
+    'A status not in status_code fails the task with the status and a body excerpt; the result',
+    'still has `status`, so `until: result.status == 200` with retries works. A connection',
+    'failure gives status -1.',
+  ].join('\n'),
+  returns: '{ status, url, elapsed, content_type, content (if return_content), json (if JSON) }',
   example: [
     '- name: wait for the Patroni leader',
     '  uri:',
@@ -223,7 +202,7 @@ export default defineModule<UriArgs>({
       },
       body: { description: 'request body: a string, or an object/list sent as JSON' },
       body_format: { type: 'string', enum: ['raw', 'json', 'form-urlencoded'], description: 'raw (default for strings), json (default for objects), form-urlencoded' },
-      headers: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'request headers' },
+      headers: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'request headers, {name: value}' },
       status_code: {
         anyOf: [STATUS, { type: 'array', minItems: 1, items: STATUS }],
         default: [200],

@@ -1,39 +1,6 @@
 /**
- * user: manage a local user account, its sudo rights and its SSH key.
- *
- * Arguments:
- *   name              user name
- *   state             present (default) | absent
- *   system            create as a system account (useradd -r; only when creating)
- *   uid               numeric user id
- *   group             primary group (must exist)
- *   groups            supplementary groups (list or comma-separated string; must exist)
- *   append            add `groups` to the current ones (true) or make them exactly `groups` (false, default)
- *   shell, home       login shell, home directory
- *   create_home       create the home directory when creating the user (default true)
- *   password          password HASH (crypt format, e.g. from `mkpasswd -m sha-512`); compared and
- *                     set through stdin, so it never appears on a command line, in a summary,
- *                     a diff, a message or the result
- *   remove            with state absent: also remove the home directory (userdel -r)
- *   sudo              none | nopasswd | password: writes /etc/sudoers.d/<name> (mode 0440,
- *                     validated with `visudo -cf` before it replaces anything); none removes it.
- *                     Dots in the name become "_" in the file name, since sudo skips files with dots.
- *   generate_ssh_key  create an SSH key pair for the user when missing
- *   ssh_key_type      default ed25519
- *   ssh_key_file      default .ssh/id_<type>; relative paths are under the user's home
- *   ssh_key_comment   default "<name>@<inventory_hostname>"
- *
- * One query reads the account (getent passwd/group, id -Gn), checks the groups exist, compares
- * the password hash (fed on stdin) and reads the public key; the sudoers file is read with
- * readFile. Changes: one useradd or usermod (with every differing option), chpasswd -e (hash on
- * stdin), the sudoers write, ssh-keygen run as the user.
- *
- * Example:
- *   - name: the failover user, common to every node, with sudo rights
- *     user: { name: motadata, groups: [postgres], append: true, shell: /bin/bash, sudo: nopasswd, generate_ssh_key: true }
- *
- * Check mode: everything is read, nothing is changed; the task reports what it would do.
- * Result: { name, state, uid, group, groups, home, shell, ssh_public_key (when present or generated) }
+ * user: the failover user of the guide (account, groups, sudo rights, SSH key) in one task.
+ * Its documentation is the defineModule fields below (`tsplay doc user`).
  */
 
 import * as path from 'path';
@@ -160,6 +127,13 @@ function sameSet(x: string[], y: string[]): boolean {
 export default defineModule<UserArgs>({
   name: 'user',
   description: 'Manage a local user: account, groups, password hash, sudo rights, SSH key',
+  notes: [
+    'One query reads the account (getent passwd/group, id -Gn), checks the groups exist, compares',
+    'the password hash (fed on stdin) and reads the public key; the sudoers file is read with',
+    'readFile. Changes: one useradd or usermod (with every differing option), chpasswd -e (hash on',
+    'stdin), the sudoers write, ssh-keygen run as the user.',
+  ].join('\n'),
+  returns: '{ name, state, uid, group, groups, home, shell, ssh_public_key (when present or generated) }',
   example: [
     '- name: the failover user, common to every node, with sudo rights',
     '  user:',
@@ -189,12 +163,12 @@ export default defineModule<UserArgs>({
       shell: { type: 'string', minLength: 1, description: 'login shell' },
       home: { type: 'string', pattern: '^/', description: 'home directory' },
       create_home: { type: 'boolean', default: true, description: 'create the home directory when creating the user' },
-      password: { type: 'string', description: 'password hash (crypt format); never shown anywhere' },
+      password: { type: 'string', description: 'password HASH (crypt format, e.g. from `mkpasswd -m sha-512`); compared and set through stdin, so it never appears on a command line, in a summary, a diff, a message or the result' },
       remove: { type: 'boolean', default: false, description: 'with state absent: remove the home directory too' },
       sudo: {
         type: 'string',
         enum: ['none', 'nopasswd', 'password'],
-        description: 'sudo rights through /etc/sudoers.d/<name>: none removes the file',
+        description: 'sudo rights through /etc/sudoers.d/<name> (mode 0440, checked with visudo -cf before it replaces anything; dots in the name become "_" in the file name, since sudo skips files with dots): none removes the file',
       },
       generate_ssh_key: { type: 'boolean', default: false, description: 'create an SSH key pair when missing' },
       ssh_key_type: { type: 'string', enum: ['ed25519', 'rsa', 'ecdsa'], default: 'ed25519', description: 'type of the generated key' },

@@ -1,39 +1,9 @@
 /**
- * wait_for: wait, ON THE TARGET HOST, until a port opens or closes, a file appears (optionally
- * containing a pattern) or disappears, or a port has no active connections left.
- *
- * The whole wait is ONE remote command: a POSIX sh loop that probes, sleeps and gives up after
- * `timeout`, so waiting costs one round trip however long it takes. Port probes use bash's
- * /dev/tcp under coreutils `timeout` (bash and coreutils are on every Debian and RHEL, even
- * minimal ones; nc and python3 are not); `drained` reads /proc/net/tcp{,6} with awk.
- * User values reach the script only as positional parameters ("$1"...), never inside it.
- *
- * Arguments:
- *   host              host to probe, as seen FROM THE TARGET (default 127.0.0.1)
- *   port              TCP port
- *   path              file path on the target (instead of port)
- *   state             started (port accepts / path exists, default) | stopped (port refuses or
- *                     times out) | present | absent (path) | drained (no active connections on port)
- *   search_regex      with a path: the file must contain a line matching this ERE; with a port:
- *                     a line the server sends must match it
- *   timeout           give up after this many seconds (default 300)
- *   delay             seconds to wait before the first probe (default 0)
- *   sleep             seconds between probes (default 1)
- *   connect_timeout   seconds for one connection attempt (default 5)
- *   msg               failure message instead of the default
- * With neither port nor path, it just waits `timeout` seconds on the host.
- *
- * Example:
- *   - wait_for:
- *       port: 8008
- *       timeout: 60
- *   - wait_for:
- *       path: /var/log/postgresql/postgresql-15-main.log
- *       search_regex: 'database system is ready'
- *
- * Result: elapsed (seconds), state, port, path. A timeout fails the task.
- *
- * Check mode: waits as in a normal run (it only observes the host).
+ * wait_for: waits ON THE TARGET HOST in ONE remote command (a POSIX sh loop that probes, sleeps
+ * and gives up after `timeout`), so waiting costs one round trip however long it takes. Port
+ * probes use bash's /dev/tcp under coreutils `timeout` (nc and python3 are not on minimal hosts);
+ * user values reach the script only as positional parameters ("$1"...), never inside it.
+ * Its documentation is the defineModule fields below (`tsplay doc wait_for`).
  */
 
 import { defineModule, ModuleFailure, sh, type ExecResult } from '../runner/module-api';
@@ -119,6 +89,11 @@ export function waitCommand(a: WaitForArgs): string {
 export default defineModule<WaitForArgs>({
   name: 'wait_for',
   description: 'Wait on the host until a port opens/closes/drains or a file appears/disappears (one round trip).',
+  notes: [
+    'With neither port nor path, it just waits `timeout` seconds on the host. A timeout fails the',
+    'task. `drained` reads /proc/net/tcp and tcp6.',
+  ].join('\n'),
+  returns: 'elapsed (seconds), state, port, path',
   schema: {
     type: 'object',
     properties: {

@@ -21,6 +21,7 @@ import {
 import type { RunOptions } from './executor/types';
 import type { SshDefaults } from './inventory/connection-vars';
 import type { Inventory } from './inventory/index';
+import type { TsplayModule } from './module-api';
 import type { Playbook, TaskItem } from './loader/types';
 import type { EventInput, RunEvent } from './output/events';
 import { now } from './output/events';
@@ -494,6 +495,41 @@ function schemaType(s: Record<string, unknown>): string {
   return 'any';
 }
 
+type DocSchema = { properties?: Record<string, DocSchema>; required?: string[]; items?: DocSchema; anyOf?: DocSchema[]; oneOf?: DocSchema[] } & Record<string, unknown>;
+
+/** Sub-arguments of an argument: its own properties, its list items' or an alternative's. */
+function subSchema(s: DocSchema): DocSchema | undefined {
+  for (const c of [s, s.items, ...(s.anyOf ?? []), ...(s.oneOf ?? [])]) if (c?.properties) return c;
+  return undefined;
+}
+
+function argumentLines(schema: DocSchema, prefix: string, indent: string): string[] {
+  const lines: string[] = [];
+  for (const [k, s] of Object.entries(schema.properties ?? {})) {
+    const req = schema.required?.includes(k) ? ' (required)' : '';
+    const def = s.default !== undefined ? ` [default: ${JSON.stringify(s.default)}]` : '';
+    lines.push(`${indent}${prefix}${k}${req}: ${schemaType(s)}${def}`);
+    if (s.description) lines.push(`${indent}    ${String(s.description)}`);
+    const sub = subSchema(s);
+    if (sub) lines.push(...argumentLines(sub, `${prefix}${k}.`, indent + '  '));
+  }
+  return lines;
+}
+
+const indented = (text: string): string[] => text.trimEnd().split('\n').map((l) => (l ? `  ${l}` : ''));
+
+/** What `tsplay doc MODULE` prints: the module's doc fields and its schema's descriptions. */
+export function moduleDoc(m: TsplayModule): string {
+  const lines = [`${m.name}: ${m.description}`];
+  if (m.notes) lines.push('', ...indented(m.notes));
+  lines.push('', 'ARGUMENTS', ...argumentLines(m.schema as DocSchema, '', '  '));
+  if (m.freeForm) lines.push('', `Free form: \`${m.name}: VALUE\` sets ${m.freeForm}.`);
+  lines.push('', 'CHECK MODE', ...indented(m.checkMode));
+  if (m.returns) lines.push('', 'RESULT', ...indented(m.returns));
+  lines.push('', 'EXAMPLE', ...indented(m.example));
+  return lines.join('\n') + '\n';
+}
+
 async function cmdDoc(argv: string[]): Promise<number> {
   const { ModuleRegistry } = await import('./module-registry');
   const modules = new ModuleRegistry();
@@ -512,17 +548,7 @@ async function cmdDoc(argv: string[]): Promise<number> {
     const best = closest(argv[0], modules.names());
     throw new UsageError(`unknown module '${argv[0]}'`, undefined, best ? `did you mean '${best.match}'? (tsplay doc --list)` : 'tsplay doc --list shows every module');
   }
-  const schema = m.schema as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
-  const lines = [`${m.name}: ${m.description}`, '', 'ARGUMENTS'];
-  for (const [k, s] of Object.entries(schema.properties ?? {})) {
-    const req = schema.required?.includes(k) ? ' (required)' : '';
-    const def = s.default !== undefined ? ` [default: ${JSON.stringify(s.default)}]` : '';
-    lines.push(`  ${k}${req}: ${schemaType(s)}${def}`);
-    if (s.description) lines.push(`      ${String(s.description)}`);
-  }
-  if (m.freeForm) lines.push('', `Free form: \`${m.name}: VALUE\` sets ${m.freeForm}.`);
-  lines.push('', 'CHECK MODE', `  ${m.checkMode}`, '', 'EXAMPLE', ...m.example.trimEnd().split('\n').map((l) => `  ${l}`));
-  out(lines.join('\n') + '\n');
+  out(moduleDoc(m));
   return EXIT.OK;
 }
 

@@ -193,14 +193,20 @@ export type JsonSchema = Record<string, unknown>;
 export interface TsplayModule<A = any> {
   /** same as the file name */
   name: string;
+  // The module's documentation is these fields and the schema's `description`s, nowhere else:
+  // `tsplay doc MODULE` prints them (runner/cli.ts) and test/modules/docs.test.ts checks them.
   /** one line for `tsplay doc --list` */
   description: string;
-  /** JSON Schema of the arguments (ajv validates before plan; `default`s are applied) */
+  /** more about what the module does (behaviour an operator relies on), for `tsplay doc` */
+  notes?: string;
+  /** JSON Schema of the arguments (ajv validates before plan; `default`s are applied); every property has a `description` */
   schema: JsonSchema;
-  /** a YAML example for `tsplay doc` */
+  /** YAML tasks using the module, for `tsplay doc`; they must load as a playbook's tasks */
   example: string;
   /** what check mode does, for `tsplay doc` */
   checkMode: string;
+  /** what the task registers (its result keys), for `tsplay doc` */
+  returns?: string;
   /** argument names the engine must not template (conditions the module evaluates itself) */
   rawArgs?: string[];
   /** the free-form string form (`command: ls -l`) is put under this argument */
