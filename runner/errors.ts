@@ -68,7 +68,10 @@ export class ValidationError extends TsplayError {}
 export class InventoryError extends TsplayError {}
 
 /** Template syntax errors and undefined variables; also bad `when` expressions. */
-export class TemplateError extends TsplayError {}
+export class TemplateError extends TsplayError {
+  /** where in the template text the error is (characters from its start), when known: Templar turns it into a line and column */
+  offset?: number;
+}
 
 /** Vault: wrong password, corrupted file, missing password. */
 export class VaultError extends TsplayError {}

@@ -1,15 +1,16 @@
 /**
  * Template compilation, cached by text. Text whose only template syntax is `{{ }}` (the usual
  * module argument, `"{{ d }}/x"`) is split here into text and expressions, exactly as the
- * Liquid engine would split it, so the Liquid engine is never built for it (~20 ms of startup
- * CPU, see liquid-instance.ts). Anything else (`{% %}` tags, whitespace control `{{- -}}`, an
- * unclosed or unparsable `{{`) goes to engine.ts; so do all errors, which keeps their messages
- * the engine's. test/runner/templating/compile.test.ts checks that both paths agree.
+ * Liquid engine would split it (both use jinja/outputs.ts), so the Liquid engine is never built
+ * for it (~20 ms of startup CPU, see liquid.ts). Anything else (`{% %}` tags, whitespace
+ * control `{{- -}}`, an unclosed or unparsable `{{`) goes to liquid.ts; so do all errors, which
+ * keeps their messages the engine's. test/runner/templating/compile.test.ts checks that both
+ * paths agree.
  */
 
-import type { Template } from 'liquidjs';
-import { compileLiquid, renderLiquid as renderWithLiquid } from './engine';
-import { Expr, parseExpression } from './expression';
+import type { Expr } from './jinja';
+import { outputContent, outputEnd, parseExpression } from './jinja';
+import { compileLiquid, type LiquidTemplates } from './liquid';
 
 /** A parsed template and the shortcuts it allows. */
 export interface CompiledTemplate {
@@ -18,8 +19,8 @@ export interface CompiledTemplate {
   single?: Expr;
   /** only text and `{{ }}`: rendered directly, without Liquid's render loop */
   parts?: Array<string | Expr>;
-  /** Liquid's parsed templates; absent when the text was split without Liquid (it has parts) */
-  templates?: Template[];
+  /** the engine's parsed template; absent when the text was split without it (it has parts) */
+  templates?: LiquidTemplates;
   /** every expression in the template (for validation and variable listings) */
   exprs: Expr[];
 }
@@ -27,7 +28,7 @@ export interface CompiledTemplate {
 const MAX_TEMPLATES = 10000;
 const cache = new Map<string, CompiledTemplate>();
 
-/** Parse (cached by text). Throws TemplateError with errorOffsets set where known. */
+/** Parse (cached by text). Throws TemplateError with its offset set where known. */
 export function compileTemplate(src: string): CompiledTemplate {
   const hit = cache.get(src);
   if (hit) return hit;
@@ -35,40 +36,6 @@ export function compileTemplate(src: string): CompiledTemplate {
   if (cache.size >= MAX_TEMPLATES) cache.delete(cache.keys().next().value as string);
   cache.set(src, out);
   return out;
-}
-
-/** Render a template that has no parts (it has tags) through Liquid. */
-export function renderLiquid(c: CompiledTemplate, vars: Record<string, unknown>, strict: boolean): string {
-  return renderWithLiquid(c, vars, strict);
-}
-
-/** liquidjs's blank characters in ASCII; a non-ASCII character next to a blank defers to Liquid. */
-function isAsciiBlank(code: number): boolean {
-  return code === 32 || (code >= 9 && code <= 13);
-}
-
-/**
- * Where the `{{` at `open` ends (just past its `}}`), the way engine.ts's BalancedTokenizer
- * reads it: string literals skipped, brackets balanced. -1 when that reading finds no end
- * (the engine then falls back to liquidjs's own rule or reports the error).
- */
-function outputEnd(src: string, open: number): number {
-  let depth = 0;
-  let i = open + 2;
-  while (i < src.length) {
-    const c = src[i];
-    if (c === "'" || c === '"') {
-      i++;
-      while (i < src.length && src[i] !== c) i += src[i] === '\\' ? 2 : 1;
-      i++;
-      continue;
-    }
-    if (depth === 0 && c === '}' && src[i + 1] === '}') return i + 2;
-    if (c === '{' || c === '[' || c === '(') depth++;
-    else if ((c === '}' || c === ']' || c === ')') && depth > 0) depth--;
-    i++;
-  }
-  return -1;
 }
 
 /**
@@ -89,16 +56,14 @@ export function compileOutputsOnly(src: string): CompiledTemplate | undefined {
     if (open > i) parts.push(src.slice(i, open));
     const end = outputEnd(src, open);
     if (end < 0) return undefined;
-    // Liquid's content range: inside the delimiters, blanks trimmed; a '-' there is whitespace control
-    let b = open + 2;
-    let e = end - 2;
-    if (src[b] === '-' || src[e - 1] === '-') return undefined;
-    while (b < e && isAsciiBlank(src.charCodeAt(b))) b++;
-    while (e > b && isAsciiBlank(src.charCodeAt(e - 1))) e--;
-    if (b < e && (src.charCodeAt(b) >= 128 || src.charCodeAt(e - 1) >= 128)) return undefined;
+    const c = outputContent(src, open, end);
+    // whitespace control changes the text around the output: the engine does that
+    if (c.trimLeft || c.trimRight) return undefined;
+    // non-ASCII blanks around the expression are rare: the fast path leaves them to the engine
+    if (/[^\x00-\x7f]/.test(src.slice(open + 2, c.begin) + src.slice(c.end, end - 2))) return undefined;
     let x: Expr;
     try {
-      x = parseExpression(src.slice(b, e), b);
+      x = parseExpression(src.slice(c.begin, c.end), c.begin);
     } catch {
       return undefined;
     }

@@ -52,7 +52,7 @@
  * - Truthiness is Python's: '' [] {} 0 none false are false. `'false' | bool` is false.
  * - A string that is exactly one `{{ expr }}` (blanks around allowed) keeps the value's type
  *   in module args and vars (`"{{ ports }}"` stays a list); text around it makes a string.
- * - In text, values print as Python's str() (runner/templating/pytext.ts): True/False, lists
+ * - In text, values print as Python's str() (runner/templating/jinja/pytext.ts): True/False, lists
  *   and dicts in repr (`['a', 'b']`, `{'k': 1}`); a bare none prints as nothing (Ansible's finalize).
  * - A `when` string without {{ }} is an expression; with {{ }} it is rendered first; a rendered
  *   boolean word (runner/booleans.ts) counts as that boolean, '' and none as false.
@@ -66,11 +66,9 @@
 import { parseBoolean } from '../booleans';
 import { SourceLocation, TemplateError } from '../errors';
 import { copyPos, posOfValue } from '../yaml';
-import { compileTemplate, type CompiledTemplate, renderLiquid } from './compile';
-import { evaluateRaw, evaluateValue, objectScope, Scope, unknownNames } from './evaluate';
-import { errorOffsets, Expr, parseExpression, referencedNames } from './expression';
-import { FILTERS } from './filters';
-import { isPlainObject, toText, truthy, Undefined, undefinedError } from './values';
+import { compileTemplate, type CompiledTemplate } from './compile';
+import { evaluateRaw, evaluateValue, Expr, FILTERS, isPlainObject, objectScope, parseExpression, referencedNames, Scope, toText, truthy, Undefined, undefinedError, unknownNames } from './jinja';
+import { filterContext, renderLiquid } from './liquid';
 
 export type Vars = Record<string, unknown>;
 
@@ -225,7 +223,7 @@ export class Templar {
   // -- internals
 
   private scope(vars: Vars): Scope {
-    return objectScope(vars, this.strict);
+    return objectScope(vars, this.strict, () => filterContext(vars, this.strict));
   }
 
   private parse(expr: string, source?: SourceLocation): Expr {
@@ -326,7 +324,7 @@ export class Templar {
       return e as Error;
     }
     if (e.location) return e;
-    const offset = errorOffsets.get(e);
+    const offset = e.offset;
     if (source && source.line === undefined && offset !== undefined) {
       const before = text.slice(0, offset);
       const line = before.split('\n').length;

@@ -1,81 +1,219 @@
 /**
- * Liquid templates with the tsplay expression language inside. liquidjs does the template
- * structure (tokenizing, `{% raw %}`, `{% comment %}`, `{% capture %}`, `{% case %}`,
- * whitespace control, break/continue); every `{{ }}` and the `if`/`elsif`/`elif`/`unless`,
- * `for`, `assign`/`set` and `echo` tags evaluate with expression.ts, so a template, a module
- * argument and a `when` condition all accept the same expressions (Jinja and Liquid spelling).
+ * The adapter between liquidjs and the Jinja expression language (./jinja): the only file that
+ * imports liquidjs. liquidjs does the template structure (tokenizing, `{% raw %}`,
+ * `{% comment %}`, `{% capture %}`, `{% case %}`, whitespace control, break/continue); every
+ * `{{ }}` and the `if`/`elsif`/`elif`/`unless`, `for`, `assign`/`set` and `echo` tags evaluate
+ * with the expression language, so a template, a module argument and a `when` condition all
+ * accept the same expressions (Jinja and Liquid spelling).
+ *
+ * Only public liquidjs API is used: Tokenizer, Parser and Context are subclassed through their
+ * public methods, tokens are built on the exported Token class. Building the engine costs
+ * ~20 ms of CPU and most runs never need it: text with only `{{ }}` compiles without it
+ * (compile.ts) and the language's own filters cover what playbooks use. It is built by the
+ * first template with `{% %}` tags (or whitespace control), or the first Liquid built-in filter.
  */
 
-import { Context, Emitter, Liquid, Parser, Tag, TagToken, Template, TopLevelToken, Tokenizer, TypeGuards } from 'liquidjs';
-import type { OutputToken } from 'liquidjs/dist/tokens/output-token';
+import { Context, Drop, Emitter, Liquid, Parser, Tag, TagToken, Template, Token, TokenKind, Tokenizer, TopLevelToken, toValueSync, TypeGuards } from 'liquidjs';
 import { TemplateError } from '../errors';
-import { evaluateTruth, evaluateValue, Scope, suggest } from './evaluate';
-import { errorOffsets, Expr, ForHeader, parseExpression, parseForHeader, syntaxError } from './expression';
 import type { CompiledTemplate } from './compile';
-import { getLiquid } from './liquid-instance';
-import { isMapping, mappingEntries, mappingKeys, MISSING, toText, typeName, UNDEFINED_HINT } from './values';
+import { bindLoopVars, evaluateTruth, evaluateValue, Expr, ForHeader, HostObject, loopItems, loopObject, MISSING, outputContent, outputEnd } from './jinja';
+import { parseExpression, parseForHeader, Scope, suggest, syntaxError, toText, UNDEFINED_HINT, useEngineFilters } from './jinja';
 
-type LiquidOptions = ReturnType<typeof getLiquid>['options'];
+/** Liquid's parsed form of a template (opaque outside this file). */
+export type LiquidTemplates = Template[];
 
-interface OutputTokenLike {
-  input: string;
-  begin: number;
-  end: number;
-  contentRange: [number, number];
-  getText(): string;
+let instance: Liquid | undefined;
+
+/** Whether the engine has been built (for tests of the lazy path). */
+export function liquidBuilt(): boolean {
+  return instance !== undefined;
 }
 
-/** Variables as seen from inside a Liquid render: loop/assign scopes, then the task's vars. */
-const scopeCache = new WeakMap<Context, Scope>();
-export function contextScope(ctx: Context): Scope {
-  let s = scopeCache.get(ctx);
-  if (!s) {
-    const scopes = (ctx as unknown as { scopes: Array<Record<string, unknown>> }).scopes;
-    const own = Object.prototype.hasOwnProperty;
-    s = {
-      strict: ctx.strictVariables,
-      lookup(name: string): unknown {
-        for (let i = scopes.length - 1; i >= 0; i--) if (own.call(scopes[i], name)) return scopes[i][name];
-        const env = ctx.environments as Record<string, unknown>;
-        if (own.call(env, name)) return env[name];
-        const g = ctx.globals as Record<string, unknown> | undefined;
-        if (g && own.call(g, name)) return g[name];
-        return MISSING;
-      },
-      liquidContext: () => ctx,
-    };
-    scopeCache.set(ctx, s);
+/** A Liquid engine object (tablerowloop) as the language sees it: methods read as attributes. */
+class DropView extends HostObject {
+  constructor(
+    private readonly drop: Drop,
+    private readonly ctx: Context,
+  ) {
+    super();
   }
-  return s;
+  attr(key: string): unknown {
+    if (key.startsWith('_') || key === 'constructor') return MISSING;
+    const x = (this.drop as unknown as Record<string, unknown>)[key];
+    const v = typeof x === 'function' ? (x as () => unknown).call(this.drop) : x === undefined ? this.drop.liquidMethodMissing(key, this.ctx) : x;
+    return v instanceof Drop ? new DropView(v, this.ctx) : v;
+  }
+  value(): unknown {
+    return this.drop.valueOf();
+  }
+}
+
+/**
+ * A render's context that also lets the language see the scopes tags push (loop variables of
+ * `for` and `tablerow`): Context keeps its stack private, so pushes are mirrored here.
+ */
+class JinjaContext extends Context {
+  private readonly frames: Array<Record<string, unknown>> = [];
+  private scopeCache?: Scope;
+  override push(scope: object): number {
+    this.frames.push(scope as Record<string, unknown>);
+    return super.push(scope);
+  }
+  override pop(): ReturnType<Context['pop']> {
+    this.frames.pop();
+    return super.pop();
+  }
+  /** Variables as the language reads them: pushed scopes, assigned names, then the task's vars. */
+  get scope(): Scope {
+    return (this.scopeCache ??= {
+      strict: this.strictVariables,
+      lookup: (name) => {
+        const own = Object.prototype.hasOwnProperty;
+        let v: unknown = MISSING;
+        for (let i = this.frames.length - 1; i >= 0 && v === MISSING; i--) if (own.call(this.frames[i], name)) v = this.frames[i][name];
+        const bottom = this.bottom() as Record<string, unknown>;
+        const env = this.environments as Record<string, unknown>;
+        const globals = this.globals as Record<string, unknown> | undefined;
+        if (v !== MISSING) {
+          // found in a pushed scope
+        } else if (own.call(bottom, name)) v = bottom[name];
+        else if (own.call(env, name)) v = env[name];
+        else if (globals && own.call(globals, name)) v = globals[name];
+        return v instanceof Drop ? new DropView(v, this) : v;
+      },
+      engine: () => this,
+    });
+  }
+}
+
+function scopeOf(ctx: Context): Scope {
+  if (!(ctx instanceof JinjaContext)) throw new Error('internal: a tsplay tag rendered outside a tsplay render');
+  return ctx.scope;
+}
+
+/** A Liquid context over `vars`, for Liquid's own filters called outside a Liquid render. */
+export function filterContext(vars: Record<string, unknown>, strict: boolean): Context {
+  const liquid = engine();
+  return new Context(vars, liquid.options, { strictVariables: strict }, { liquid });
+}
+
+// Liquid's own filters are the language's fallback (size, append, ...)
+useEngineFilters({
+  has: (name) => !!engine().filters[name],
+  names: () => Object.keys(engine().filters),
+  apply(name, input, args, kw, ctx) {
+    const liquid = engine();
+    const impl = liquid.filters[name];
+    const handler = typeof impl === 'function' ? impl : impl.handler;
+    const self = { context: ctx ?? new Context({}, liquid.options, {}, { liquid }), liquid, token: { getText: () => name } };
+    return toValueSync(handler.apply(self as never, [input, ...args, ...Object.entries(kw)]));
+  },
+});
+
+/** `{{ expr }}` as read by BalancedTokenizer (liquidjs's own token when it fell back). */
+interface OutputLike {
+  input: string;
+  contentRange: [number, number];
+}
+
+/** An output whose end is the language's (outputs.ts), not Liquid's first `}}`. */
+class ExprToken extends Token {
+  readonly contentRange: [number, number];
+  readonly trimLeft: boolean;
+  readonly trimRight: boolean;
+  constructor(input: string, begin: number, end: number, file?: string) {
+    super(TokenKind.Output, input, begin, end, file);
+    const c = outputContent(input, begin, end);
+    this.contentRange = [c.begin, c.end];
+    // read by liquidjs's whitespace control, as on its own output tokens
+    this.trimLeft = c.trimLeft;
+    this.trimRight = c.trimRight;
+  }
+}
+
+class BalancedTokenizer extends Tokenizer {
+  override readOutputToken(options?: Parameters<Tokenizer['readOutputToken']>[0]): ReturnType<Tokenizer['readOutputToken']> {
+    const end = outputEnd(this.input, this.p);
+    // unbalanced or unclosed: let liquidjs report it its way
+    if (end < 0) return super.readOutputToken(options);
+    const t = new ExprToken(this.input, this.p, end, this.file);
+    this.p = end;
+    return t as unknown as ReturnType<Tokenizer['readOutputToken']>;
+  }
+}
+
+/** Text whose content tsplay decided (trim_blocks dropped its first newline). */
+class TextToken extends Token {
+  constructor(
+    from: Token,
+    private readonly content: string,
+  ) {
+    super(TokenKind.HTML, from.input, from.begin, from.end, from.file);
+  }
+  getContent(): string {
+    return this.content;
+  }
+}
+
+/**
+ * Jinja's trim_blocks, which Ansible turns on: the first newline after a `{% tag %}` is dropped,
+ * so a template with tags on their own lines renders without blank lines where the tags were.
+ */
+function trimBlocks(tokens: TopLevelToken[]): void {
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i];
+    const next = tokens[i + 1];
+    if (!TypeGuards.isTagToken(t) || t.trimRight || !TypeGuards.isHTMLToken(next)) continue;
+    const text = next.getContent();
+    const drop = text.startsWith('\n') ? 1 : text.startsWith('\r\n') ? 2 : 0;
+    if (drop) tokens[i + 1] = new TextToken(next, text.slice(drop)) as unknown as TopLevelToken;
+  }
 }
 
 /** `{{ expr }}`: compiled once at parse time, printed with toText. */
-export class ExprOutput implements Template {
+class ExprOutput implements Template {
   readonly expr: Expr;
-  constructor(readonly token: OutputTokenLike & TopLevelToken) {
+  constructor(readonly token: Token & OutputLike) {
     const [b, e] = token.contentRange;
     this.expr = parseExpression(token.input.slice(b, e), b);
   }
   *render(ctx: Context, emitter: Emitter): Generator<unknown, void, unknown> {
-    emitter.write(toText(evaluateValue(this.expr, contextScope(ctx))));
+    emitter.write(toText(evaluateValue(this.expr, scopeOf(ctx))));
+  }
+}
+
+/** Every `{{ }}` is the language's; tags and text are parsed by liquidjs (tags get this parser). */
+class JinjaParser extends Parser {
+  override parseToken(token: TopLevelToken, remain: TopLevelToken[]): ReturnType<Parser['parseToken']> {
+    // liquidjs declares only the kinds it builds itself; its renderer takes any Template
+    if (TypeGuards.isOutputToken(token)) return new ExprOutput(token as unknown as Token & OutputLike) as unknown as ReturnType<Parser['parseToken']>;
+    return super.parseToken(token, remain);
   }
 }
 
 function tagExpr(token: TagToken, what: string): Expr {
   const args = token.args;
-  const offset = token.contentRange[1] - args.length;
   if (!args.trim()) throw syntaxError(token.getText(), 0, token.begin, `{% ${token.name} %} needs ${what}`);
-  return parseExpression(args, offset);
+  return parseExpression(args, token.contentRange[1] - args.length);
 }
 
-function renderer(tag: Tag) {
-  return tag.liquid.renderer;
+/** Parse a block tag's body: `on` names the inner tags it handles; it ends at its `end` tag. */
+function parseBody(token: TagToken, remain: TopLevelToken[], parser: Parser, on: Record<string, (t: TagToken) => void>, template: (t: Template) => void): void {
+  const stream = parser.parseStream(remain);
+  for (const [name, fn] of Object.entries(on)) stream.on(`tag:${name}`, fn);
+  stream
+    .on(`tag:end${token.name}`, () => stream.stop())
+    .on('template', template)
+    .on('end', () => {
+      throw syntaxError(token.getText(), 0, token.begin, `{% ${token.name} %} is not closed by {% end${token.name} %}`);
+    })
+    .start();
 }
 
 /** if / unless with elsif (Liquid) or elif (Jinja) and else. */
 class IfTag extends Tag {
-  private branches: Array<{ expr: Expr; negate: boolean; templates: Template[] }> = [];
-  private elseTemplates?: Template[];
+  readonly branches: Array<{ expr: Expr; negate: boolean; templates: Template[] }> = [];
+  elseTemplates?: Template[];
   constructor(token: TagToken, remain: TopLevelToken[], liq: Liquid, parser: Parser) {
     super(token, remain, liq);
     let p: Template[] = [];
@@ -85,153 +223,58 @@ class IfTag extends Tag {
       p = [];
       this.branches.push({ expr: tagExpr(t, 'a condition'), negate: false, templates: p });
     };
-    const stream: ReturnType<Parser['parseStream']> = parser
-      .parseStream(remain)
-      .on('tag:elsif', branch)
-      .on('tag:elif', branch)
-      .on('tag:else', (t: TagToken) => {
-        if (this.elseTemplates) throw syntaxError(t.getText(), 0, t.begin, 'a second {% else %}');
-        p = this.elseTemplates = [];
-      })
-      .on(`tag:end${token.name}`, () => {
-        stream.stop();
-      })
-      .on('template', (tpl: Template) => {
-        p.push(tpl);
-      })
-      .on('end', () => {
-        throw syntaxError(token.getText(), 0, token.begin, `{% ${token.name} %} is not closed by {% end${token.name} %}`);
-      });
-    stream.start();
+    const otherwise = (t: TagToken) => {
+      if (this.elseTemplates) throw syntaxError(t.getText(), 0, t.begin, 'a second {% else %}');
+      p = this.elseTemplates = [];
+    };
+    parseBody(token, remain, parser, { elsif: branch, elif: branch, else: otherwise }, (tpl) => p.push(tpl));
   }
   *render(ctx: Context, emitter: Emitter): Generator<unknown, void, unknown> {
-    const scope = contextScope(ctx);
+    const scope = scopeOf(ctx);
     for (const b of this.branches) {
       if (evaluateTruth(b.expr, scope) !== b.negate) {
-        yield renderer(this).renderTemplates(b.templates, ctx, emitter);
+        yield this.liquid.renderer.renderTemplates(b.templates, ctx, emitter);
         return;
       }
     }
-    if (this.elseTemplates) yield renderer(this).renderTemplates(this.elseTemplates, ctx, emitter);
+    if (this.elseTemplates) yield this.liquid.renderer.renderTemplates(this.elseTemplates, ctx, emitter);
   }
 }
 
 /** for x in list / for k, v in dict (Jinja) with Liquid's limit/offset/reversed and Jinja's `if`. */
 class ForTag extends Tag {
-  private header: ForHeader;
-  private templates: Template[] = [];
-  private elseTemplates: Template[] = [];
+  readonly header: ForHeader;
+  readonly templates: Template[] = [];
+  readonly elseTemplates: Template[] = [];
   constructor(token: TagToken, remain: TopLevelToken[], liq: Liquid, parser: Parser) {
     super(token, remain, liq);
-    const args = token.args;
-    this.header = parseForHeader(args, token.contentRange[1] - args.length);
+    this.header = parseForHeader(token.args, token.contentRange[1] - token.args.length);
     let p = this.templates;
-    const stream: ReturnType<Parser['parseStream']> = parser
-      .parseStream(remain)
-      .on('tag:else', () => {
-        p = this.elseTemplates;
-      })
-      .on('tag:endfor', () => {
-        stream.stop();
-      })
-      .on('template', (tpl: Template) => {
-        p.push(tpl);
-      })
-      .on('end', () => {
-        throw syntaxError(token.getText(), 0, token.begin, '{% for %} is not closed by {% endfor %}');
-      });
-    stream.start();
-  }
-
-  private items(ctx: Context): unknown[] {
-    const h = this.header;
-    const scope = contextScope(ctx);
-    const coll = evaluateValue(h.collection, scope);
-    let items: unknown[];
-    if (coll === null || coll === undefined) items = [];
-    else if (Array.isArray(coll)) items = coll;
-    else if (isMapping(coll)) items = h.vars.length > 1 ? mappingEntries(coll) : mappingKeys(coll);
-    else if (typeof coll === 'string') items = [...coll];
-    else {
-      const err = new TemplateError(`cannot loop over ${typeName(coll)}`);
-      errorOffsets.set(err, h.collection.base + h.collection.root.s);
-      throw err;
-    }
-    if (h.filter) {
-      const f = h.filter;
-      const tmp: Record<string, unknown> = Object.create(null);
-      ctx.push(tmp);
-      try {
-        items = items.filter((item) => {
-          this.bind(tmp, item);
-          return evaluateTruth(f, scope);
-        });
-      } finally {
-        ctx.pop();
-      }
-    }
-    const num = (x: Expr) => {
-      const v = evaluateValue(x, scope);
-      const n = typeof v === 'string' ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n)) {
-        const err = new TemplateError(`for: limit and offset must be integers, got ${typeName(v)}`);
-        errorOffsets.set(err, x.base + x.root.s);
-        throw err;
-      }
-      return n;
-    };
-    if (h.offset) items = items.slice(num(h.offset));
-    if (h.limit) items = items.slice(0, Math.max(0, num(h.limit)));
-    if (h.reversed) items = [...items].reverse();
-    return items;
-  }
-
-  private bind(scope: Record<string, unknown>, item: unknown): void {
-    const vars = this.header.vars;
-    if (vars.length === 1) {
-      scope[vars[0]] = item;
-      return;
-    }
-    if (!Array.isArray(item) || item.length !== vars.length) {
-      const err = new TemplateError(`for ${vars.join(', ')}: cannot unpack ${typeName(item)} into ${vars.length} names`);
-      errorOffsets.set(err, this.header.collection.base);
-      throw err;
-    }
-    vars.forEach((v, i) => (scope[v] = item[i]));
+    parseBody(token, remain, parser, { else: () => (p = this.elseTemplates) }, (tpl) => p.push(tpl));
   }
 
   *render(ctx: Context, emitter: Emitter): Generator<unknown, void, unknown> {
-    const items = this.items(ctx);
-    const r = renderer(this);
+    const scope = scopeOf(ctx);
+    const items = loopItems(this.header, scope, (frame, fn) => {
+      ctx.push(frame);
+      try {
+        return fn();
+      } finally {
+        ctx.pop();
+      }
+    });
+    const r = this.liquid.renderer;
     if (!items.length) {
       yield r.renderTemplates(this.elseTemplates, ctx, emitter);
       return;
     }
-    const parent = contextScope(ctx).lookup('loop');
-    const scope: Record<string, unknown> = Object.create(null);
-    ctx.push(scope);
+    const parent = scope.lookup('loop');
+    const frame: Record<string, unknown> = Object.create(null);
+    ctx.push(frame);
     try {
-      const n = items.length;
-      for (let i = 0; i < n; i++) {
-        this.bind(scope, items[i]);
-        // Jinja's `loop` and Liquid's `forloop`, with both vocabularies
-        const loop: Record<string, unknown> = {
-          index: i + 1,
-          index0: i,
-          rindex: n - i,
-          rindex0: n - i - 1,
-          revindex: n - i,
-          revindex0: n - i - 1,
-          first: i === 0,
-          last: i === n - 1,
-          length: n,
-          depth: parent !== MISSING && isMapping(parent) ? Number((parent as Record<string, unknown>).depth) + 1 : 1,
-        };
-        if (i > 0) loop.previtem = items[i - 1];
-        if (i < n - 1) loop.nextitem = items[i + 1];
-        if (parent !== MISSING) loop.parentloop = parent;
-        scope.loop = loop;
-        scope.forloop = loop;
+      for (let i = 0; i < items.length; i++) {
+        bindLoopVars(this.header, frame, items[i]);
+        frame.loop = frame.forloop = loopObject(items, i, parent);
         ctx.continueCalled = ctx.breakCalled = false;
         yield r.renderTemplates(this.templates, ctx, emitter);
         if (ctx.breakCalled) break;
@@ -240,6 +283,10 @@ class ForTag extends Tag {
       ctx.continueCalled = ctx.breakCalled = false;
       ctx.pop();
     }
+  }
+  exprs(): Expr[] {
+    const h = this.header;
+    return [h.collection, h.filter, h.limit, h.offset].filter((x): x is Expr => !!x);
   }
 }
 
@@ -256,7 +303,10 @@ class AssignTag extends Tag {
     this.expr = parseExpression(rest, token.contentRange[1] - rest.length);
   }
   *render(ctx: Context): Generator<unknown, void, unknown> {
-    ctx.bottom()[this.varName] = evaluateValue(this.expr, contextScope(ctx));
+    ctx.bottom()[this.varName] = evaluateValue(this.expr, scopeOf(ctx));
+  }
+  exprs(): Expr[] {
+    return [this.expr];
   }
 }
 
@@ -267,7 +317,10 @@ class EchoTag extends Tag {
     this.expr = tagExpr(token, 'an expression');
   }
   *render(ctx: Context, emitter: Emitter): Generator<unknown, void, unknown> {
-    emitter.write(toText(evaluateValue(this.expr, contextScope(ctx))));
+    emitter.write(toText(evaluateValue(this.expr, scopeOf(ctx))));
+  }
+  exprs(): Expr[] {
+    return [this.expr];
   }
 }
 
@@ -308,17 +361,22 @@ class FileTag extends Tag {
   render(): void {}
 }
 
-type OutputTokenCtor = new (input: string, begin: number, end: number, options: LiquidOptions, file?: string) => OutputToken;
-let OutputTokenClass: OutputTokenCtor;
-let ready: Liquid | undefined;
+let parser: JinjaParser | undefined;
 
-/**
- * The Liquid engine with tsplay's tags, set up by the first template that needs it (most
- * templates are only `{{ }}` and never do: compile.ts).
- */
+/** The one Liquid engine of the process, with tsplay's tags, built on first use. */
 function engine(): Liquid {
-  if (ready) return ready;
-  const liquid = getLiquid();
+  if (instance) return instance;
+  const liquid = new Liquid({
+    // our own tags and outputs handle undefined values; these make Liquid's remaining tags
+    // (case, cycle, tablerow, ...) just as strict, and unknown filters an error, not a no-op
+    strictVariables: true,
+    strictFilters: true,
+    // templates read own properties of data only: no `constructor`, no `__proto__`
+    ownPropertyOnly: true,
+    jsTruthy: false,
+    // an Ansible `{%- if -%}` trims every blank around it, as in Jinja
+    greedy: true,
+  });
   liquid.registerTag('if', IfTag);
   liquid.registerTag('unless', IfTag);
   liquid.registerTag('for', ForTag);
@@ -328,74 +386,18 @@ function engine(): Liquid {
   for (const name of ['include', 'render', 'layout', 'block']) liquid.registerTag(name, FileTag);
   liquid.registerTag('increment', counterTag(1));
   liquid.registerTag('decrement', counterTag(-1));
-
-  // Every `{{ }}` goes to ExprOutput. liquid.parser is also the parser include/render use.
-  const parser = liquid.parser;
-  const parseToken = parser.parseToken.bind(parser);
-  parser.parseToken = ((token: TopLevelToken, remain: TopLevelToken[]) => {
-    if (TypeGuards.isOutputToken(token)) return new ExprOutput(token as unknown as OutputTokenLike & TopLevelToken);
-    return parseToken(token, remain);
-  }) as Parser['parseToken'];
-
-  // liquidjs does not export OutputToken; take its constructor from a token it made
-  OutputTokenClass = new Tokenizer('{{x}}').readTopLevelTokens(liquid.options)[0].constructor as OutputTokenCtor;
-  return (ready = liquid);
+  parser = new JinjaParser(liquid);
+  return (instance = liquid);
 }
 
-/**
- * Liquid ends an output at the first `}}` outside quotes; Jinja (and so Ansible users) may
- * write dict literals there: `{{ {'a': {'b': 1}} }}`. Brackets are balanced before `}}` ends it.
- */
-class BalancedTokenizer extends Tokenizer {
-  override readOutputToken(options = engine().options): OutputToken {
-    const begin = this.p;
-    let depth = 0;
-    let i = begin + 2;
-    while (i < this.N) {
-      const c = this.input[i];
-      if (c === "'" || c === '"') {
-        i++;
-        while (i < this.N && this.input[i] !== c) i += this.input[i] === '\\' ? 2 : 1;
-        i++;
-        continue;
-      }
-      if (depth === 0 && c === '}' && this.input[i + 1] === '}') {
-        this.p = i + 2;
-        return new OutputTokenClass(this.input, begin, this.p, options, this.file);
-      }
-      if (c === '{' || c === '[' || c === '(') depth++;
-      else if ((c === '}' || c === ']' || c === ')') && depth > 0) depth--;
-      i++;
-    }
-    // unbalanced or unclosed: let liquidjs report it its way
-    return super.readOutputToken(options);
-  }
-}
-
-/**
- * Jinja's trim_blocks, which Ansible turns on: the first newline after a `{% tag %}` is dropped,
- * so a template with tags on their own lines renders without blank lines where the tags were.
- */
-function trimBlocks(tokens: TopLevelToken[]): void {
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    const t = tokens[i];
-    const next = tokens[i + 1];
-    if (!TypeGuards.isTagToken(t) || t.trimRight || !TypeGuards.isHTMLToken(next)) continue;
-    const h = next as unknown as { input: string; begin: number; end: number; trimLeft: number; trimRight: number };
-    const at = h.begin + h.trimLeft;
-    if (h.input[at] === '\n' && at < h.end - h.trimRight) h.trimLeft += 1;
-    else if (h.input[at] === '\r' && h.input[at + 1] === '\n' && at + 1 < h.end - h.trimRight) h.trimLeft += 2;
-  }
-}
-
-/** Parse with Liquid (compile.ts caches). Throws TemplateError with errorOffsets set where known. */
+/** Parse with Liquid (compile.ts caches). Throws TemplateError with its offset set where known. */
 export function compileLiquid(src: string): CompiledTemplate {
   let templates: Template[];
   try {
     const liquid = engine();
     const tokens = new BalancedTokenizer(src, liquid.options.operators, undefined, undefined, liquid.options.groupedExpressions).readTopLevelTokens(liquid.options);
     trimBlocks(tokens);
-    templates = liquid.parser.parseTokens(tokens);
+    templates = parser!.parseTokens(tokens);
   } catch (e) {
     throw fromLiquidError(e);
   }
@@ -411,44 +413,42 @@ export function compileLiquid(src: string): CompiledTemplate {
   return out;
 }
 
+/** Every expression of a parsed template, in order, through the bodies of any block tag. */
 function collectExprs(templates: Template[], out: Expr[]): void {
   for (const t of templates) {
     if (t instanceof ExprOutput) out.push(t.expr);
+    if (t instanceof IfTag) {
+      for (const b of t.branches) (out.push(b.expr), collectExprs(b.templates, out));
+      if (t.elseTemplates) collectExprs(t.elseTemplates, out);
+      continue;
+    }
+    if (t instanceof ForTag || t instanceof AssignTag || t instanceof EchoTag) out.push(...t.exprs());
+    // Liquid's own block tags (capture, case, ...) keep their bodies in these fields
     const rec = t as unknown as Record<string, unknown>;
-    if (t instanceof IfTag) for (const b of rec.branches as Array<{ expr: Expr; templates: Template[] }>) (out.push(b.expr), collectExprs(b.templates, out));
-    if (t instanceof ForTag) {
-      const h = rec.header as ForHeader;
-      for (const x of [h.collection, h.filter, h.limit, h.offset]) if (x) out.push(x);
-    }
-    if (t instanceof AssignTag || t instanceof EchoTag) out.push(rec.expr as Expr);
-    // descend into any block's child templates (for bodies, capture, case branches, ...)
-    for (const key of ['templates', 'elseTemplates']) {
-      const v = rec[key];
-      if (Array.isArray(v) && !(t instanceof IfTag && key === 'templates')) collectExprs(v as Template[], out);
-    }
-    if (Array.isArray(rec.branches) && !(t instanceof IfTag)) {
-      for (const b of rec.branches as Array<{ templates?: Template[] }>) if (Array.isArray(b.templates)) collectExprs(b.templates, out);
-    }
+    for (const key of ['templates', 'elseTemplates']) if (Array.isArray(rec[key])) collectExprs(rec[key] as Template[], out);
+    if (Array.isArray(rec.branches)) for (const b of rec.branches as Array<{ templates?: Template[] }>) if (Array.isArray(b.templates)) collectExprs(b.templates, out);
   }
 }
 
 /** Render a compiled template through Liquid (templates with tags). */
 export function renderLiquid(c: CompiledTemplate, vars: Record<string, unknown>, strict: boolean): string {
   if (!c.templates) throw new Error('renderLiquid: a template compiled without Liquid has parts: render those');
+  const liquid = engine();
   try {
-    return String(engine().renderSync(c.templates, vars, { strictVariables: strict, ownPropertyOnly: true }));
+    const ctx = new JinjaContext(vars, liquid.options, { strictVariables: strict, ownPropertyOnly: true, sync: true }, { liquid });
+    return String(liquid.renderSync(c.templates, ctx));
   } catch (e) {
     throw fromLiquidError(e);
   }
 }
 
 /** The innermost cause of a liquidjs error, as a TemplateError with its template offset. */
-export function fromLiquidError(e: unknown): TemplateError {
-  let cur = e as (Error & { originalError?: unknown; token?: { begin?: number }; variableName?: string }) | undefined;
+function fromLiquidError(e: unknown): TemplateError {
+  let cur = e as (Error & { originalError?: unknown; token?: { begin?: number } }) | undefined;
   let offset: number | undefined;
   while (cur) {
     if (cur instanceof TemplateError) {
-      if (offset !== undefined && !errorOffsets.has(cur)) errorOffsets.set(cur, offset);
+      cur.offset ??= offset;
       return cur;
     }
     if (typeof cur.token?.begin === 'number') offset = cur.token.begin;
@@ -457,16 +457,11 @@ export function fromLiquidError(e: unknown): TemplateError {
   }
   const msg = String(cur?.message ?? e).replace(/, (file:[^,]*, )?line:\d+, col:\d+$/, '');
   const undef = /^undefined variable: (.+)$/.exec(msg);
-  let err: TemplateError;
-  if (undef) err = new TemplateError(`undefined variable '${undef[1]}'`, undefined, UNDEFINED_HINT);
-  else {
-    const tag = /^tag "(\w+)" not found$/.exec(msg);
-    err = new TemplateError(
-      `template error: ${msg}`,
-      undefined,
-      tag ? suggest(tag[1], Object.keys(engine().tags)) ?? `known tags: ${Object.keys(engine().tags).sort().join(' ')}` : undefined,
-    );
-  }
-  if (offset !== undefined) errorOffsets.set(err, offset);
+  const tag = /^tag "(\w+)" not found$/.exec(msg);
+  const tags = Object.keys(engine().tags);
+  const err = undef
+    ? new TemplateError(`undefined variable '${undef[1]}'`, undefined, UNDEFINED_HINT)
+    : new TemplateError(`template error: ${msg}`, undefined, tag ? (suggest(tag[1], tags) ?? `known tags: ${tags.sort().join(' ')}`) : undefined);
+  err.offset = offset;
   return err;
 }

@@ -4,12 +4,11 @@
  * methods listed here, and never builds or runs code.
  */
 
-import { closest } from '../did-you-mean';
-import { Context, toValueSync } from 'liquidjs';
-import { TemplateError } from '../errors';
-import { errorOffsets, Expr, Node } from './expression';
+import { closest } from '../../did-you-mean';
+import { TemplateError } from '../../errors';
+import type { Expr, Node } from './ast';
+import { callMethod } from './methods';
 import { FILTERS, FilterEnv, Kwargs } from './filters';
-import { getLiquid } from './liquid-instance';
 import { containsValue, TESTS } from './predicates';
 import {
   compareValues,
@@ -35,13 +34,41 @@ export interface Scope {
   /** the variable's value, or MISSING */
   lookup(name: string): unknown;
   strict: boolean;
-  /** a liquidjs context, for Liquid's own filters (some read options from it) */
-  liquidContext(): Context;
+  /** what the template engine needs to run one of its own filters here (see EngineFilters) */
+  engine?(): unknown;
 }
 
-/** Variables from a plain object: own properties only (hostvars may be a Proxy: fine). */
-export function objectScope(vars: Record<string, unknown>, strict: boolean): Scope {
-  let ctx: Context | undefined;
+/**
+ * Filters the template engine itself provides (Liquid's size, append, ...), reached when the
+ * language has no filter of that name. The engine registers them (liquid.ts); the language
+ * knows nothing else about it.
+ */
+export interface EngineFilters {
+  has(name: string): boolean;
+  names(): string[];
+  apply(name: string, input: unknown, args: unknown[], kw: Kwargs, engine: unknown): unknown;
+}
+
+let engineFilters: EngineFilters | undefined;
+
+export function useEngineFilters(f: EngineFilters): void {
+  engineFilters = f;
+}
+
+function hasFilter(name: string): boolean {
+  return !!FILTERS[name] || !!engineFilters?.has(name);
+}
+
+function unknownFilter(name: string): TemplateError {
+  return new TemplateError(`unknown filter '${name}'`, undefined, suggest(name, [...Object.keys(FILTERS), ...(engineFilters?.names() ?? [])]));
+}
+
+/**
+ * Variables from a plain object: own properties only (hostvars may be a Proxy: fine).
+ * `engine` gives the template engine's context for its filters, built when one is used.
+ */
+export function objectScope(vars: Record<string, unknown>, strict: boolean, engine?: () => unknown): Scope {
+  let made: unknown;
   return {
     strict,
     lookup(name) {
@@ -56,13 +83,7 @@ export function objectScope(vars: Record<string, unknown>, strict: boolean): Sco
         throw e;
       }
     },
-    liquidContext() {
-      if (!ctx) {
-        const liquid = getLiquid();
-        ctx = new Context(vars, liquid.options, { strictVariables: strict }, { liquid });
-      }
-      return ctx;
-    },
+    engine: engine && (() => (made ??= engine())),
   };
 }
 
@@ -71,7 +92,7 @@ const MAX_RANGE = 1_000_000;
 
 /** Mark where in the template an error happened (first mark wins: it is the innermost). */
 function at<E extends Error>(err: E, offset: number): E {
-  if (!errorOffsets.has(err)) errorOffsets.set(err, offset);
+  if (err instanceof TemplateError && err.offset === undefined) err.offset = offset;
   return err;
 }
 
@@ -189,7 +210,7 @@ class Evaluation implements FilterEnv {
       const base = this.text(objNode);
       return new Undefined(base + suffix, `'${base}' is none, so it has no attribute ${suffix.startsWith('.') ? `'${suffix.slice(1)}'` : suffix}`);
     }
-    const v = getAttr(obj, key, this.scope.liquidContext);
+    const v = getAttr(obj, key);
     if (v === MISSING) return new Undefined(this.text(objNode) + suffix);
     return v;
   }
@@ -317,7 +338,7 @@ class Evaluation implements FilterEnv {
       return input;
     }
     const def = FILTERS[name];
-    if (!def && !getLiquid().filters[name]) this.fail(n, `unknown filter '${name}'`, suggest(name, [...Object.keys(FILTERS), ...Object.keys(getLiquid().filters)]));
+    if (!def && !hasFilter(name)) throw at(unknownFilter(name), this.x.base + n.s);
     const raw = this.ev(n.x);
     const input = def?.acceptsUndefined ? raw : this.need(raw, n.x);
     const args = n.args.map((a) => this.need(this.ev(a), a));
@@ -326,19 +347,14 @@ class Evaluation implements FilterEnv {
   }
 
   hasFilter(name: string): boolean {
-    return !!FILTERS[name] || !!getLiquid().filters[name];
+    return hasFilter(name);
   }
 
   applyFilter(name: string, input: unknown, args: unknown[], kw: Kwargs = {}): unknown {
     const def = FILTERS[name];
     if (def) return def.fn(def.acceptsUndefined ? input : this.need(input), args, kw, this);
-    const liquid = getLiquid();
-    const impl = liquid.filters[name];
-    if (!impl) throw new TemplateError(`unknown filter '${name}'`, undefined, suggest(name, Object.keys(FILTERS)));
-    const handler = typeof impl === 'function' ? impl : impl.handler;
-    const argv: unknown[] = [...args, ...Object.entries(kw)];
-    const self = { context: this.scope.liquidContext(), liquid, token: { getText: () => name } };
-    return toValueSync(handler.apply(self as never, [this.need(input), ...argv]));
+    if (!engineFilters?.has(name)) throw new TemplateError(`unknown filter '${name}'`, undefined, suggest(name, Object.keys(FILTERS)));
+    return engineFilters.apply(name, this.need(input), args, kw, this.scope.engine?.());
   }
 
   applyTest(name: string, input: unknown, args: unknown[], kw: Kwargs = {}): boolean {
@@ -380,86 +396,6 @@ function repeat(v: string | unknown[], times: number): string | unknown[] {
   return out;
 }
 
-/** The Python methods Ansible users call on values (`x.startswith('a')`, `d.get('k', 1)`). */
-function callMethod(obj: unknown, m: string, a: unknown[], kw: Kwargs, unknown: () => never): unknown {
-  if (typeof obj === 'string') {
-    const s = obj;
-    const strArg = (i: number) => {
-      if (typeof a[i] !== 'string') throw new TemplateError(`${m}() expects a string argument`);
-      return a[i] as string;
-    };
-    const prefixes = (v: unknown) => (Array.isArray(v) ? v.map(String) : [String(v)]);
-    switch (m) {
-      case 'startswith':
-        return prefixes(a[0]).some((p) => s.startsWith(p));
-      case 'endswith':
-        return prefixes(a[0]).some((p) => s.endsWith(p));
-      case 'split':
-      case 'strip':
-      case 'lstrip':
-      case 'rstrip':
-      case 'lower':
-      case 'upper':
-      case 'title':
-      case 'capitalize':
-      case 'replace': {
-        const fname = { split: 'split', strip: 'trim', lower: 'lower', upper: 'upper', title: 'title', capitalize: 'capitalize', replace: 'replace' }[m as 'split'];
-        if (m === 'lstrip' || m === 'rstrip') {
-          const chars = a[0];
-          if (chars === undefined || chars === null) return m === 'lstrip' ? s.replace(/^\s+/, '') : s.replace(/\s+$/, '');
-          const set = new Set([...String(chars)]);
-          let i = 0;
-          let j = s.length;
-          if (m === 'lstrip') while (i < j && set.has(s[i])) i++;
-          else while (j > i && set.has(s[j - 1])) j--;
-          return s.slice(i, j);
-        }
-        return FILTERS[fname].fn(s, a, kw, undefined as unknown as FilterEnv);
-      }
-      case 'join': {
-        const items = a[0];
-        if (!Array.isArray(items)) throw new TemplateError('join() expects a list');
-        return items.map(toText).join(s);
-      }
-      case 'find':
-        return s.indexOf(strArg(0));
-      case 'count':
-        return strArg(0) === '' ? s.length + 1 : s.split(strArg(0)).length - 1;
-      case 'splitlines':
-        return s.split(/\r?\n/).filter((l, i, all) => i < all.length - 1 || l !== '');
-      case 'isdigit':
-        return /^[0-9]+$/.test(s);
-      case 'format':
-        break;
-    }
-    return unknown();
-  }
-  if (Array.isArray(obj)) {
-    if (m === 'index') {
-      const i = obj.findIndex((x) => deepEqual(x, a[0]));
-      if (i < 0) throw new TemplateError(`${toText(a[0])} is not in the list`);
-      return i;
-    }
-    if (m === 'count') return obj.filter((x) => deepEqual(x, a[0])).length;
-    return unknown();
-  }
-  if (isMapping(obj)) {
-    switch (m) {
-      case 'get': {
-        const k = toText(a[0]);
-        return mappingKeys(obj).includes(k) ? mappingGet(obj, k) : (a[1] ?? kw.default ?? null);
-      }
-      case 'keys':
-        return mappingKeys(obj);
-      case 'values':
-        return mappingEntries(obj).map(([, v]) => v);
-      case 'items':
-        return mappingEntries(obj).map(([k, v]) => [k, v]);
-    }
-  }
-  return unknown();
-}
-
 /** "did you mean" for unknown filter/test names */
 export function suggest(name: string, known: string[]): string | undefined {
   const c = closest(name, known);
@@ -487,9 +423,7 @@ export function unknownNames(x: Expr): TemplateError | undefined {
   let found: TemplateError | undefined;
   const walk = (n: Node | undefined): void => {
     if (!n || found) return;
-    if (n.t === 'filter' && !FILTERS[n.name] && !getLiquid().filters[n.name]) {
-      found = at(new TemplateError(`unknown filter '${n.name}'`, undefined, suggest(n.name, [...Object.keys(FILTERS), ...Object.keys(getLiquid().filters)])), x.base + n.s);
-    }
+    if (n.t === 'filter' && !hasFilter(n.name)) found = at(unknownFilter(n.name), x.base + n.s);
     if (n.t === 'test' && !TESTS[n.name]) found = at(new TemplateError(`unknown test '${n.name}'`, undefined, suggest(n.name, Object.keys(TESTS))), x.base + n.s);
     for (const v of Object.values(n)) {
       if (v && typeof v === 'object') {

@@ -3,164 +3,12 @@
  * Jinja's expression syntax (what Ansible users write) plus Liquid's filter syntax
  * (`| name: arg, key: value`) and `contains`, so both kinds of users are at home.
  *
- * This file only lexes and parses into a small AST; evaluation is in evaluate.ts. Nothing here
- * ever turns text into JavaScript.
+ * This file only parses tokens (lexer.ts) into a tree (ast.ts); evaluation is in evaluate.ts.
+ * Nothing here ever turns text into JavaScript.
  */
 
-import { TemplateError } from '../errors';
-
-export type Node =
-  | { t: 'lit'; v: unknown; s: number; e: number }
-  | { t: 'var'; name: string; s: number; e: number }
-  | { t: 'attr'; obj: Node; key: string; s: number; e: number }
-  | { t: 'index'; obj: Node; key: Node; s: number; e: number }
-  | { t: 'slice'; obj: Node; from?: Node; to?: Node; step?: Node; s: number; e: number }
-  | { t: 'list'; items: Node[]; s: number; e: number }
-  | { t: 'dict'; entries: Array<[Node, Node]>; s: number; e: number }
-  | { t: 'range'; from: Node; to: Node; s: number; e: number }
-  | { t: 'not'; x: Node; s: number; e: number }
-  | { t: 'neg'; x: Node; s: number; e: number }
-  | { t: 'pos'; x: Node; s: number; e: number }
-  | { t: 'and' | 'or'; l: Node; r: Node; s: number; e: number }
-  | { t: 'bin'; op: BinOp; l: Node; r: Node; s: number; e: number }
-  | { t: 'cmp'; first: Node; rest: Array<[CmpOp, Node]>; s: number; e: number }
-  | { t: 'filter'; x: Node; name: string; args: Node[]; kwargs: Array<[string, Node]>; s: number; e: number }
-  | { t: 'test'; x: Node; name: string; args: Node[]; kwargs: Array<[string, Node]>; negate: boolean; s: number; e: number }
-  | { t: 'cond'; test: Node; then: Node; else?: Node; s: number; e: number }
-  | { t: 'call'; fn: Node; args: Node[]; kwargs: Array<[string, Node]>; s: number; e: number };
-
-export type BinOp = '+' | '-' | '*' | '/' | '//' | '%' | '**' | '~';
-export type CmpOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in' | 'contains';
-
-/** A parsed expression with the text it came from (for error messages and undefined names). */
-export interface Expr {
-  src: string;
-  /** where `src` starts inside a larger text (a template), for error positions */
-  base: number;
-  root: Node;
-}
-
-/** The header of `{% for a[, b] in coll [if cond] [limit: n] [offset: n] [reversed] %}`. */
-export interface ForHeader {
-  vars: string[];
-  collection: Expr;
-  filter?: Expr;
-  limit?: Expr;
-  offset?: Expr;
-  reversed: boolean;
-}
-
-type TokType = 'num' | 'str' | 'name' | 'op' | 'eof';
-interface Tok {
-  type: TokType;
-  /** for num/str: the value; for name/op: the text */
-  v: string | number;
-  s: number;
-  e: number;
-}
-
-const OPS3 = ['**'];
-const OPS2 = ['==', '!=', '<>', '<=', '>=', '//', '..', '**'];
-const OPS1 = '+-*/%~|()[]{},:.<>=';
-
-/** Error positions are offsets in the expression text; the caller maps them to lines. */
-export function syntaxError(src: string, pos: number, base: number, msg: string): TemplateError {
-  const lead = src.length - src.trimStart().length;
-  const err = new TemplateError(`template syntax error: ${msg} at column ${Math.max(pos - lead, 0) + 1} of "${src.trim()}"`);
-  errorOffsets.set(err, base + pos);
-  return err;
-}
-
-/** offset (inside the whole template) an error refers to, when known */
-export const errorOffsets = new WeakMap<Error, number>();
-
-function lex(src: string, base: number): Tok[] {
-  const toks: Tok[] = [];
-  let i = 0;
-  const n = src.length;
-  while (i < n) {
-    const c = src[i];
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
-      i++;
-      continue;
-    }
-    const start = i;
-    if (c === "'" || c === '"') {
-      i++;
-      let out = '';
-      let closed = false;
-      while (i < n) {
-        const ch = src[i];
-        if (ch === c) {
-          closed = true;
-          i++;
-          break;
-        }
-        if (ch === '\\' && i + 1 < n) {
-          const nx = src[i + 1];
-          // Python's rule: known escapes are translated, unknown ones keep their backslash,
-          // so regexes like '\d+' written in a playbook mean what the author expects.
-          const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0' };
-          if (nx in map) out += map[nx];
-          else out += '\\' + nx;
-          i += 2;
-          continue;
-        }
-        out += ch;
-        i++;
-      }
-      if (!closed) throw syntaxError(src, start, base, 'unterminated string');
-      toks.push({ type: 'str', v: out, s: start, e: i });
-      continue;
-    }
-    if (c >= '0' && c <= '9') {
-      const prev = toks[toks.length - 1];
-      // `a.0.1` is two index steps, not the float 0.1
-      const afterDot = prev && prev.type === 'op' && prev.v === '.';
-      while (i < n && /[0-9_]/.test(src[i])) i++;
-      if (!afterDot && src[i] === '.' && /[0-9]/.test(src[i + 1] ?? '')) {
-        i++;
-        while (i < n && /[0-9_]/.test(src[i])) i++;
-      }
-      if (!afterDot && (src[i] === 'e' || src[i] === 'E') && /[-+0-9]/.test(src[i + 1] ?? '')) {
-        let j = i + 1;
-        if (src[j] === '+' || src[j] === '-') j++;
-        if (/[0-9]/.test(src[j] ?? '')) {
-          i = j;
-          while (i < n && /[0-9]/.test(src[i])) i++;
-        }
-      }
-      const text = src.slice(start, i).replace(/_/g, '');
-      toks.push({ type: 'num', v: Number(text), s: start, e: i });
-      continue;
-    }
-    if (/[A-Za-z_]/.test(c)) {
-      while (i < n && /[A-Za-z0-9_]/.test(src[i])) i++;
-      toks.push({ type: 'name', v: src.slice(start, i), s: start, e: i });
-      continue;
-    }
-    const three = src.slice(i, i + 3);
-    const two = src.slice(i, i + 2);
-    if (OPS3.includes(three)) {
-      toks.push({ type: 'op', v: three, s: i, e: i + 3 });
-      i += 3;
-      continue;
-    }
-    if (OPS2.includes(two)) {
-      toks.push({ type: 'op', v: two === '<>' ? '!=' : two, s: i, e: i + 2 });
-      i += 2;
-      continue;
-    }
-    if (OPS1.includes(c)) {
-      toks.push({ type: 'op', v: c, s: i, e: i + 1 });
-      i++;
-      continue;
-    }
-    throw syntaxError(src, i, base, `unexpected character '${c}'`);
-  }
-  toks.push({ type: 'eof', v: '', s: n, e: n });
-  return toks;
-}
+import type { BinOp, CmpOp, Expr, Node } from './ast';
+import { lex, syntaxError, Tok } from './lexer';
 
 const LITERALS: Record<string, unknown> = {
   true: true,
@@ -174,36 +22,36 @@ const LITERALS: Record<string, unknown> = {
 };
 
 /** names that can never start an operand (so `x is defined and y` does not take `and` as an argument) */
-const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else', 'contains']);
+export const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else', 'contains']);
 
-class Parser {
+export class Parser {
   private p = 0;
   private toks: Tok[];
   constructor(private src: string, private base: number) {
     this.toks = lex(src, base);
   }
 
-  private get cur(): Tok {
+  protected get cur(): Tok {
     return this.toks[this.p];
   }
-  private peek(k = 1): Tok {
+  protected peek(k = 1): Tok {
     return this.toks[Math.min(this.p + k, this.toks.length - 1)];
   }
-  private isOp(v: string, t: Tok = this.cur): boolean {
+  protected isOp(v: string, t: Tok = this.cur): boolean {
     return t.type === 'op' && t.v === v;
   }
-  private isName(v: string, t: Tok = this.cur): boolean {
+  protected isName(v: string, t: Tok = this.cur): boolean {
     return t.type === 'name' && t.v === v;
   }
-  private next(): Tok {
+  protected next(): Tok {
     const t = this.cur;
     if (t.type !== 'eof') this.p++;
     return t;
   }
-  private fail(msg: string, t: Tok = this.cur): never {
+  protected fail(msg: string, t: Tok = this.cur): never {
     throw syntaxError(this.src, t.s, this.base, msg);
   }
-  private describe(t: Tok): string {
+  protected describe(t: Tok): string {
     if (t.type === 'eof') return 'end of expression';
     if (t.type === 'str') return 'string';
     return `'${t.v}'`;
@@ -343,7 +191,7 @@ class Parser {
   }
 
   /** Jinja: filters bind tighter than any operator, but a leading minus takes the filter along. */
-  private unary(withFilters: boolean): Node {
+  protected unary(withFilters: boolean): Node {
     let node: Node;
     if (this.isOp('-') || this.isOp('+')) {
       const t = this.next();
@@ -565,40 +413,6 @@ class Parser {
     if (t.type === 'eof') this.fail('unexpected end of expression');
     this.fail(`unexpected ${this.describe(t)}`);
   }
-
-  /** `a[, b] in coll [if cond] [limit: n] [offset: n] [reversed]` */
-  forHeader(): Omit<ForHeader, 'collection' | 'filter' | 'limit' | 'offset'> & { collection: Node; filter?: Node; limit?: Node; offset?: Node } {
-    const vars: string[] = [];
-    for (;;) {
-      const t = this.cur;
-      if (t.type !== 'name' || KEYWORDS.has(t.v as string)) this.fail(`expected a loop variable name but found ${this.describe(t)}`);
-      vars.push(this.next().v as string);
-      if (!this.isOp(',')) break;
-      this.next();
-    }
-    if (!this.isName('in')) this.fail(`expected 'in' but found ${this.describe(this.cur)}`);
-    this.next();
-    const collection = this.expression(true);
-    const out: ReturnType<Parser['forHeader']> = { vars, collection, reversed: false };
-    while (!this.atEnd()) {
-      if (this.isName('if')) {
-        this.next();
-        out.filter = this.expression(true);
-      } else if (this.isName('reversed')) {
-        this.next();
-        out.reversed = true;
-      } else if ((this.isName('limit') || this.isName('offset')) && this.isOp(':', this.peek())) {
-        const k = this.next().v as 'limit' | 'offset';
-        this.next();
-        out[k] = this.unary(false);
-      } else if (this.isOp(',')) {
-        this.next();
-      } else {
-        this.fail(`unexpected ${this.describe(this.cur)} in for loop header`);
-      }
-    }
-    return out;
-  }
 }
 
 const MAX_CACHE = 20000;
@@ -619,70 +433,4 @@ export function parseExpression(src: string, base = 0): Expr {
   if (hit) return hit;
   const root = new Parser(src, base).parseAll();
   return remember(exprCache, key, { src, base, root });
-}
-
-export function parseForHeader(src: string, base = 0): ForHeader {
-  const p = new Parser(src, base);
-  const h = p.forHeader();
-  const wrap = (n: Node | undefined): Expr | undefined => (n ? { src, base, root: n } : undefined);
-  return { vars: h.vars, collection: wrap(h.collection)!, filter: wrap(h.filter), limit: wrap(h.limit), offset: wrap(h.offset), reversed: h.reversed };
-}
-
-/** Top-level variable names an expression reads (not names bound by loops inside it). */
-export function referencedNames(node: Node, out: Set<string> = new Set()): Set<string> {
-  const walk = (n: Node | undefined): void => {
-    if (!n) return;
-    switch (n.t) {
-      case 'lit':
-        return;
-      case 'var':
-        out.add(n.name);
-        return;
-      case 'attr':
-        return walk(n.obj);
-      case 'index':
-        walk(n.obj);
-        return walk(n.key);
-      case 'slice':
-        walk(n.obj);
-        walk(n.from);
-        walk(n.to);
-        return walk(n.step);
-      case 'list':
-        return n.items.forEach(walk);
-      case 'dict':
-        return n.entries.forEach(([k, v]) => (walk(k), walk(v)));
-      case 'range':
-        walk(n.from);
-        return walk(n.to);
-      case 'not':
-      case 'neg':
-      case 'pos':
-        return walk(n.x);
-      case 'and':
-      case 'or':
-      case 'bin':
-        walk(n.l);
-        return walk(n.r);
-      case 'cmp':
-        walk(n.first);
-        return n.rest.forEach(([, x]) => walk(x));
-      case 'filter':
-      case 'test':
-        walk(n.x);
-        n.args.forEach(walk);
-        return n.kwargs.forEach(([, x]) => walk(x));
-      case 'cond':
-        walk(n.test);
-        walk(n.then);
-        return walk(n.else);
-      case 'call':
-        // a global function name (range) is not a variable
-        if (n.fn.t !== 'var') walk(n.fn);
-        n.args.forEach(walk);
-        return n.kwargs.forEach(([, x]) => walk(x));
-    }
-  };
-  walk(node);
-  return out;
 }

@@ -5,7 +5,7 @@
  * replacement strings (`\1`, `\g<1>`, `\g<name>`; a literal `$` must not become a JS reference).
  */
 
-import { TemplateError } from '../errors';
+import { TemplateError } from '../../errors';
 
 const cache = new Map<string, RegExp>();
 

@@ -4,8 +4,7 @@
  * `__proto__`/`constructor` are never reachable) and how values print inside text.
  */
 
-import { Drop } from 'liquidjs';
-import { TemplateError } from '../errors';
+import { TemplateError } from '../../errors';
 import { pyStr } from './pytext';
 
 /**
@@ -26,6 +25,17 @@ export class Undefined {
 export const MISSING: unique symbol = Symbol('missing');
 export type Missing = typeof MISSING;
 
+/**
+ * An object of the template engine that expressions may read like data (Liquid's
+ * `tablerowloop`): the engine wraps it (liquid.ts) so the language needs no engine types.
+ */
+export abstract class HostObject {
+  /** the attribute `key`, or MISSING */
+  abstract attr(key: string): unknown;
+  /** the value it stands for in truth tests and text */
+  abstract value(): unknown;
+}
+
 export const UNDEFINED_HINT = "define it, or guard it with `| default(...)` or `is defined`";
 
 export function undefinedError(u: Undefined): TemplateError {
@@ -39,7 +49,7 @@ export function hasOwn(obj: object, key: string | number): boolean {
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  // class instances (Drops, Buffers, VaultText, ...) are not data a template may open up
+  // class instances (engine objects, Buffers, VaultText, ...) are not data a template may open up
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
@@ -85,7 +95,7 @@ export function truthy(v: unknown): boolean {
       if (Array.isArray(v)) return v.length > 0;
       if (v instanceof Map) return v.size > 0;
       if (Buffer.isBuffer(v)) return v.length > 0;
-      if (v instanceof Drop) return truthy(v.valueOf());
+      if (v instanceof HostObject) return truthy(v.value());
       if (isPlainObject(v)) return Object.keys(v).length > 0;
       return true;
     default:
@@ -158,7 +168,7 @@ export function compareValues(a: unknown, b: unknown): number {
 export function toText(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v instanceof Undefined) throw undefinedError(v);
-  if (v instanceof Drop) return toText(v.valueOf());
+  if (v instanceof HostObject) return toText(v.value());
   if (typeof v === 'function') return '';
   // Ansible's finalize prints a bare none as nothing (inside a list or dict it is None)
   if (v === null || v === undefined) return '';
@@ -171,7 +181,7 @@ export function toText(v: unknown): string {
  * indexes (negative counts from the end, as in Python) and Liquid's `size`, `first`, `last`.
  * Returns MISSING when there is nothing there.
  */
-export function getAttr(obj: unknown, key: unknown, dropCtx?: () => unknown): unknown {
+export function getAttr(obj: unknown, key: unknown): unknown {
   if (obj === null || obj === undefined) return MISSING;
   if (typeof key !== 'string' && typeof key !== 'number') return MISSING;
   let v: unknown = MISSING;
@@ -191,13 +201,9 @@ export function getAttr(obj: unknown, key: unknown, dropCtx?: () => unknown): un
     else if (obj.has(String(key))) v = obj.get(String(key));
     else if (key === 'size') v = obj.size;
     else return MISSING;
-  } else if (obj instanceof Drop) {
-    if (typeof key !== 'string' || key.startsWith('_') || key === 'constructor') return MISSING;
-    const d = obj as unknown as Record<string, unknown> & { liquidMethodMissing(k: string, c: unknown): unknown };
-    const x = d[key];
-    if (typeof x === 'function') v = (x as () => unknown).call(obj);
-    else if (x === undefined) v = d.liquidMethodMissing(key, dropCtx?.());
-    else v = x;
+  } else if (obj instanceof HostObject) {
+    if (typeof key !== 'string') return MISSING;
+    v = obj.attr(key);
   } else if (typeof obj === 'object') {
     const k = String(key);
     if (!isPlainObject(obj)) return MISSING;

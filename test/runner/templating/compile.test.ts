@@ -1,5 +1,5 @@
 import { compileOutputsOnly } from '../../../runner/templating/compile';
-import { compileLiquid } from '../../../runner/templating/engine';
+import { compileLiquid } from '../../../runner/templating/liquid';
 
 /** What a compiled template is used for, without Liquid's own parsed objects. */
 function shape(c: { src: string; parts?: unknown; single?: unknown; exprs: unknown }) {
@@ -69,7 +69,7 @@ describe('the Liquid engine is built only when a template needs it', () => {
     let built!: () => boolean;
     let Templar!: typeof import('../../../runner/templating/index').Templar;
     jest.isolateModules(() => {
-      built = require('../../../runner/templating/liquid-instance').liquidBuilt;
+      built = require('../../../runner/templating/liquid').liquidBuilt;
       Templar = require('../../../runner/templating/index').Templar;
     });
     const t = new Templar();
@@ -86,7 +86,7 @@ describe('the Liquid engine is built only when a template needs it', () => {
     let built!: () => boolean;
     let Templar!: typeof import('../../../runner/templating/index').Templar;
     jest.isolateModules(() => {
-      built = require('../../../runner/templating/liquid-instance').liquidBuilt;
+      built = require('../../../runner/templating/liquid').liquidBuilt;
       Templar = require('../../../runner/templating/index').Templar;
     });
     const t = new Templar();

@@ -1,5 +1,5 @@
 /** Python's str()/repr()/json.dumps, as Ansible's templates print values (runner/templating/pytext.ts). */
-import { pyJson, pyRepr, pyStrRepr } from '../../../runner/templating/pytext';
+import { pyJson, pyRepr, pyStrRepr } from '../../../runner/templating/jinja/pytext';
 
 describe('pyStrRepr', () => {
   test.each([

@@ -4,8 +4,8 @@
  * declare `acceptsUndefined` (defined/undefined); the others see an error first.
  */
 
-import { TemplateError } from '../errors';
-import { parseBoolean } from '../booleans';
+import { TemplateError } from '../../errors';
+import { parseBoolean } from '../../booleans';
 import { pyRegex } from './regex';
 import { compareValues, deepEqual, isMapping, mappingGet, mappingKeys, truthy, typeName, Undefined } from './values';
 

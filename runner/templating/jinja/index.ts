@@ -1,0 +1,18 @@
+/**
+ * The Jinja expression language as Ansible users write it inside templates and conditions:
+ * parsing (lexer, parser, ast), evaluation with filters, tests and methods, Python's value
+ * semantics and text. It knows no template engine: ../liquid.ts plugs it into liquidjs, and
+ * engine-specific bits come in through EngineFilters and HostObject.
+ */
+
+export type { Expr, ForHeader, Node } from './ast';
+export { referencedNames } from './ast';
+export { syntaxError } from './lexer';
+export { parseExpression } from './parser';
+export { bindLoopVars, loopItems, loopObject, parseForHeader } from './loop';
+export type { EngineFilters, Scope } from './evaluate';
+export { evaluateRaw, evaluateTruth, evaluateValue, objectScope, suggest, unknownNames, useEngineFilters } from './evaluate';
+export type { Kwargs } from './filters';
+export { FILTERS } from './filters';
+export { outputContent, outputEnd } from './outputs';
+export { HostObject, isMapping, isPlainObject, MISSING, toText, truthy, typeName, Undefined, UNDEFINED_HINT, undefinedError } from './values';
