@@ -4,6 +4,7 @@
  * `become` has no `become` field and inherits its parent's.
  */
 
+import { BOOL_KEYWORDS, COMMON_KEYWORDS, STRING_KEYWORDS } from './keywords';
 import type { CommonKeywords } from './types';
 import { type Obj, type Values } from './values';
 
@@ -13,33 +14,16 @@ function set<K extends keyof CommonOut>(out: CommonOut, key: K, value: CommonOut
   if (value !== undefined) out[key] = value;
 }
 
-const BOOL_FIELDS: Record<string, keyof CommonOut> = {
-  become: 'become',
-  check_mode: 'checkMode',
-  diff: 'diff',
-  no_log: 'noLog',
-  ignore_errors: 'ignoreErrors',
-  ignore_unreachable: 'ignoreUnreachable',
-  any_errors_fatal: 'anyErrorsFatal',
-  run_once: 'runOnce',
-};
-
-const STRING_FIELDS: Record<string, keyof CommonOut> = {
-  name: 'name',
-  become_user: 'becomeUser',
-  become_method: 'becomeMethod',
-  become_flags: 'becomeFlags',
-  delegate_to: 'delegateTo',
-};
-
 /** Read `key` of `raw` into `out` if it is a common keyword; false when it is not one. */
 export function readCommon(v: Values, raw: Obj, key: string, out: CommonOut): boolean {
-  if (key in BOOL_FIELDS) {
-    set(out, BOOL_FIELDS[key], v.bool(raw, key) as never);
+  const bool = BOOL_KEYWORDS.get(key);
+  if (bool) {
+    set(out, bool, v.bool(raw, key));
     return true;
   }
-  if (key in STRING_FIELDS) {
-    set(out, STRING_FIELDS[key], v.string(raw, key) as never);
+  const str = STRING_KEYWORDS.get(key);
+  if (str) {
+    set(out, str, v.string(raw, key));
     return true;
   }
   switch (key) {
@@ -61,20 +45,4 @@ export function readCommon(v: Values, raw: Obj, key: string, out: CommonOut): bo
 }
 
 /** Keywords whose effect must reach every task of an import (so the import becomes a block). */
-export const INHERITED_FIELDS: Array<keyof CommonOut> = [
-  'when',
-  'vars',
-  'environment',
-  'become',
-  'becomeUser',
-  'becomeMethod',
-  'becomeFlags',
-  'checkMode',
-  'diff',
-  'noLog',
-  'ignoreErrors',
-  'ignoreUnreachable',
-  'anyErrorsFatal',
-  'runOnce',
-  'delegateTo',
-];
+export const INHERITED_FIELDS: Array<keyof CommonOut> = COMMON_KEYWORDS.filter((k) => k.inherit !== 'none' && k.key !== 'tags').map((k) => k.field);

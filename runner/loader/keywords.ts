@@ -3,29 +3,58 @@
  * knows but does not support (so the message says "not supported" instead of "unknown").
  */
 
-/** Keywords every play, block, task and role entry accepts (CommonKeywords in types.ts). */
-export const COMMON_KEYS = [
-  'name',
-  'when',
-  'tags',
-  'vars',
-  'environment',
-  'become',
-  'become_user',
-  'become_method',
-  'become_flags',
-  'check_mode',
-  'diff',
-  'no_log',
-  'ignore_errors',
-  'ignore_unreachable',
-  'any_errors_fatal',
-  'run_once',
-  'delegate_to',
+/**
+ * The one table of the keywords every play, block, task and role entry accepts, after
+ * Ansible's FieldAttribute declarations. Everything else is derived from it: the loader's key
+ * sets and readers (common.ts), the CommonKeywords fields (types.ts), and how the executor
+ * passes them from play -> role -> block -> task (executor/scope.ts).
+ *   type      how the loader reads it: bool (true/false/yes/no... or a template rendered per
+ *             host, runner/booleans.ts), string, condition, tags, vars, environment
+ *   inherit   override: the innermost setting wins; stack: each level adds to its parents'
+ *             (when: all must hold; vars/environment: inner keys win; tags: unioned at load);
+ *             none: not inherited (name)
+ *   play      also valid on a play
+ * Every bool and string keyword may be templated (rendered per host with the task's vars).
+ */
+export const COMMON_KEYWORDS = [
+  { key: 'name', field: 'name', type: 'string', inherit: 'none', play: true },
+  { key: 'when', field: 'when', type: 'condition', inherit: 'stack', play: false },
+  { key: 'tags', field: 'tags', type: 'tags', inherit: 'stack', play: true },
+  { key: 'vars', field: 'vars', type: 'vars', inherit: 'stack', play: true },
+  { key: 'environment', field: 'environment', type: 'environment', inherit: 'stack', play: true },
+  { key: 'become', field: 'become', type: 'bool', inherit: 'override', play: true },
+  { key: 'become_user', field: 'becomeUser', type: 'string', inherit: 'override', play: true },
+  { key: 'become_method', field: 'becomeMethod', type: 'string', inherit: 'override', play: true },
+  { key: 'become_flags', field: 'becomeFlags', type: 'string', inherit: 'override', play: true },
+  { key: 'check_mode', field: 'checkMode', type: 'bool', inherit: 'override', play: true },
+  { key: 'diff', field: 'diff', type: 'bool', inherit: 'override', play: true },
+  { key: 'no_log', field: 'noLog', type: 'bool', inherit: 'override', play: true },
+  { key: 'ignore_errors', field: 'ignoreErrors', type: 'bool', inherit: 'override', play: true },
+  { key: 'ignore_unreachable', field: 'ignoreUnreachable', type: 'bool', inherit: 'override', play: true },
+  { key: 'any_errors_fatal', field: 'anyErrorsFatal', type: 'bool', inherit: 'override', play: true },
+  { key: 'run_once', field: 'runOnce', type: 'bool', inherit: 'override', play: false },
+  { key: 'delegate_to', field: 'delegateTo', type: 'string', inherit: 'override', play: false },
 ] as const;
 
+type KeywordSpec = (typeof COMMON_KEYWORDS)[number];
+/** camelCase fields of the bool keywords (`checkMode`), and of the string ones (`becomeUser`) */
+export type BoolKeywordField = Extract<KeywordSpec, { type: 'bool' }>['field'];
+export type StringKeywordField = Extract<KeywordSpec, { type: 'string' }>['field'];
+/** the fields whose innermost setting wins (the executor's Scope carries them) */
+export type OverrideField = Extract<KeywordSpec, { inherit: 'override' }>['field'];
+
+export const COMMON_KEYS: readonly string[] = COMMON_KEYWORDS.map((k) => k.key);
+export const OVERRIDE_FIELDS = COMMON_KEYWORDS.filter((k) => k.inherit === 'override').map((k) => k.field) as OverrideField[];
+/** YAML key -> field, per type, for the loader's readers */
+export const BOOL_KEYWORDS: ReadonlyMap<string, BoolKeywordField> = new Map(
+  COMMON_KEYWORDS.filter((k) => k.type === 'bool').map((k) => [k.key, k.field as BoolKeywordField]),
+);
+export const STRING_KEYWORDS: ReadonlyMap<string, StringKeywordField> = new Map(
+  COMMON_KEYWORDS.filter((k) => k.type === 'string').map((k) => [k.key, k.field as StringKeywordField]),
+);
+
 export const PLAY_KEYS = new Set<string>([
-  ...COMMON_KEYS.filter((k) => k !== 'when' && k !== 'run_once' && k !== 'delegate_to'),
+  ...COMMON_KEYWORDS.filter((k) => k.play).map((k) => k.key),
   'hosts',
   'vars_files',
   'roles',

@@ -221,7 +221,7 @@ function moduleKey(t: TaskDef, raw: Record<string, unknown> | undefined): string
   return keys.find((k) => k === t.module || k.endsWith(`.${t.module}`)) ?? keys.find((k) => k === 'action' || k === 'local_action') ?? t.module;
 }
 
-/** The executor's lookup of a controller file (runner/executor/index.ts findFile), without the error. */
+/** The executor's lookup of a controller file (runner/executor/module-step.ts findFile), without the error. */
 function findLocal(name: string, kind: 'templates' | 'files', task: TaskDef, play: PlayDef): { found?: string; searched: string[] } {
   if (path.isAbsolute(name)) return { found: fs.existsSync(name) ? name : undefined, searched: [name] };
   const candidates: string[] = [];

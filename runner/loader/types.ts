@@ -9,22 +9,18 @@
  */
 
 import type { Pos } from '../yaml';
+import type { BoolKeywordField, StringKeywordField } from './keywords';
 
 export type Loc = Pos;
 
 /** A condition as written: a string expression, a bool, or a list (all must hold). */
 export type Condition = string | boolean | number | Array<string | boolean | number>;
 
-export interface BecomeSettings {
-  become?: boolean | string;
-  becomeUser?: string;
-  becomeMethod?: string;
-  becomeFlags?: string;
-}
+/** The bool and string keywords of the table in keywords.ts (a bool may be a template). */
+type KeywordFields = { [K in BoolKeywordField]?: boolean | string } & { [K in StringKeywordField]?: string };
 
-/** Keywords shared by plays, blocks, tasks and role entries. */
-export interface CommonKeywords extends BecomeSettings {
-  name?: string;
+/** Keywords shared by plays, blocks, tasks and role entries (the table in keywords.ts). */
+export interface CommonKeywords extends KeywordFields {
   loc: Loc;
   /** conditions from this item only (the executor stacks parents' conditions) */
   when?: Condition;
@@ -34,14 +30,6 @@ export interface CommonKeywords extends BecomeSettings {
   effectiveTags: string[];
   vars?: Record<string, unknown>;
   environment?: Record<string, unknown> | string;
-  checkMode?: boolean | string;
-  diff?: boolean | string;
-  noLog?: boolean | string;
-  ignoreErrors?: boolean | string;
-  ignoreUnreachable?: boolean | string;
-  anyErrorsFatal?: boolean | string;
-  runOnce?: boolean | string;
-  delegateTo?: string;
 }
 
 /** The role a task came from (for `TASK [role : name]`, role vars and file lookups). */

@@ -1,0 +1,217 @@
+/**
+ * One execution of a task's module on a host (one loop item): retries/until, changed_when and
+ * failed_when, then the module contract itself: arguments rendered and validated, plan against
+ * a read-only probe, and in a real run apply. delegate_to, environment and check mode are
+ * decided here.
+ */
+
+import fs from 'fs';
+import path from 'path';
+import { probeOnly } from '../connection/remote';
+import { InterruptedError, TsplayError, ValidationError } from '../errors';
+import { stripFqcn } from '../loader/keywords';
+import type { PlayDef, TaskDef } from '../loader/types';
+import { applyChanges, type Change, type DiffText, type ModuleContext, type Plan, type Remote, type TsplayModule } from '../module-api';
+import { secrets } from '../secrets';
+import type { RunContext } from './context';
+import type { HostState } from './host-state';
+import { interruptible } from './interruptible';
+import { noRemote, withEnv } from './remotes';
+import { stripOmit, taskDisplayName, type PlayRun, type Scope, type TaskResult } from './scope';
+import { extendVars, hasTemplate, type Vars } from './vars';
+
+export class ModuleStep {
+  constructor(private readonly x: RunContext) {}
+
+  /** One execution of a task (one loop item): retries, plan/apply, changed_when/failed_when/until. */
+  async runOne(run: PlayRun, task: TaskDef, h: HostState, scope: Scope, vars: Vars, noLog: boolean): Promise<TaskResult> {
+    const name0 = hasTemplate(task.module) ? stripFqcn(String(await this.x.s.templar.renderValue(task.module, vars, task.loc))) : task.module;
+    const mod = this.x.s.modules.get(name0);
+    if (!mod) throw new ValidationError(`unknown module '${name0}'${name0 !== task.module ? ` (from '${task.module}')` : ''}`, task.loc);
+    const hasUntil = task.until !== undefined;
+    const retries = hasUntil ? Number(task.retries !== undefined ? await this.x.s.templar.renderValue(task.retries, vars) : 3) : 0;
+    const delay = Number(task.delay !== undefined ? await this.x.s.templar.renderValue(task.delay, vars) : 5);
+    const name = taskDisplayName(task);
+    let attempt = 0;
+    for (;;) {
+      this.x.checkInterrupt();
+      let out: TaskResult;
+      try {
+        out = await this.attempt(run, task, mod, h, scope, vars);
+      } catch (e) {
+        if (e instanceof InterruptedError) throw e;
+        out = this.x.errorOutcome(e);
+      }
+      if (out.status === 'unreachable') return out;
+      // changed_when / failed_when see the result as `register` would
+      const rv: Vars = extendVars(this.x.s.templar, vars, task.register ? { ...out.result, [task.register]: out.result } : out.result);
+      // a condition that cannot be evaluated fails the task but keeps the module's result
+      // (stdout, rc...), with the error under <keyword>_result, as Ansible does
+      const condition = async (keyword: string, c: unknown): Promise<boolean | undefined> => {
+        try {
+          return await this.x.s.templar.evaluate(c, rv, task.loc);
+        } catch (e) {
+          if (e instanceof InterruptedError) throw e;
+          out.status = 'failed';
+          out.result.failed = true;
+          out.result[`${keyword}_result`] = out.result.msg = e instanceof Error ? e.message : String(e);
+          return undefined;
+        }
+      };
+      if (task.changedWhen !== undefined && out.status !== 'failed') {
+        const ch = await condition('changed_when', task.changedWhen);
+        if (ch !== undefined) {
+          out.result.changed = ch;
+          out.status = ch ? 'changed' : 'ok';
+        }
+      }
+      if (task.failedWhen !== undefined) {
+        const fw = await condition('failed_when', task.failedWhen);
+        if (fw !== undefined) {
+          out.result.failed = out.result.failed_when_result = fw;
+          if (fw) {
+            out.status = 'failed';
+            if (!out.result.msg) out.result.msg = 'failed_when condition was true';
+          } else if (out.status === 'failed') out.status = out.result.changed ? 'changed' : 'ok';
+        }
+      }
+      // every result of a task that ran says whether it failed (`'failed' in r` holds in Ansible)
+      if (out.result.failed === undefined) out.result.failed = out.status === 'failed';
+      if (!hasUntil) return out;
+      const uv: Vars = extendVars(this.x.s.templar, vars, task.register ? { ...out.result, [task.register]: out.result } : out.result);
+      let done = false;
+      try {
+        done = await this.x.s.templar.evaluate(task.until, uv, task.loc);
+      } catch {
+        done = false;
+      }
+      if (done) {
+        out.result.attempts = attempt + 1;
+        if (out.status === 'failed' && task.failedWhen === undefined) out.status = out.result.changed ? 'changed' : 'ok';
+        return out;
+      }
+      attempt++;
+      if (attempt > retries) {
+        // Ansible makes retries + 1 attempts and reports `attempts: retries` once they are spent
+        out.result.attempts = retries;
+        out.status = 'failed';
+        out.result.failed = true;
+        if (!out.result.msg || typeof out.result.msg !== 'string') out.result.msg = 'Retries exhausted';
+        else out.result.msg = `${out.result.msg} (retries exhausted: ${retries})`;
+        return out;
+      }
+      this.x.s.emit({ type: 'retry', host: h.name, task: name, attempt, retries, msg: noLog ? undefined : (out.result.msg as string | undefined) });
+      await this.x.sleep(delay * 1000);
+    }
+  }
+
+  async attempt(run: PlayRun, task: TaskDef, mod: TsplayModule, h: HostState, scope: Scope, vars: Vars): Promise<TaskResult> {
+    // args: templated except the module's raw (condition) args; `omit` removes a key
+    const raw = new Set(mod.rawArgs ?? []);
+    const args: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(task.args)) {
+      args[k] = raw.has(k) ? v : await this.x.s.templar.renderValue(v, vars, task.loc);
+    }
+    const cleaned = stripOmit(args) as Record<string, unknown>;
+    const { args: valid, problems } = this.x.s.modules.validate(mod.name, cleaned);
+    if (problems.length) {
+      throw new ValidationError(`${mod.name}: ${problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}`, task.loc);
+    }
+    const check = await this.x.keywordBool('check_mode', task.checkMode ?? scope.checkMode, vars, task.loc, this.x.o.check);
+    const diff = await this.x.keywordBool('diff', task.diff ?? scope.diff, vars, task.loc, this.x.o.diff);
+
+    // delegate_to: run on another host with this host's variables
+    const delegateRaw = task.delegateTo ?? scope.delegateTo;
+    let target = h.name;
+    let connVars = vars;
+    if (delegateRaw !== undefined) {
+      target = String(await this.x.s.templar.renderValue(delegateRaw, vars, task.loc));
+      const dh = this.x.s.inventory.hasHost(target) ? await this.x.vars.inventoryVars(target) : {};
+      connVars = { ...(await this.x.s.templar.renderValue(dh, vars)) as Vars };
+    } else {
+      // connection variables may be templated ({{ inventory_dir }}/key)
+      connVars = vars;
+    }
+    const env = await this.x.remotes.environment(scope, vars);
+    const remote = mod.local ? undefined : await this.x.remotes.remoteFor(target, connVars, scope, task);
+    const wrapped = remote ? interruptible(withEnv(remote, env), this.x.o.signal) : undefined;
+    const ctxBase = {
+      host: h.name,
+      vars,
+      check,
+      diff,
+      render: (t: string, extra?: Vars, source?: string) => this.x.s.templar.renderString(t, extra ? extendVars(this.x.s.templar, vars, extra, false) : vars, source ? { file: source } : task.loc),
+      evaluate: (c: unknown) => this.x.s.templar.evaluate(c, vars, task.loc),
+      evaluateExpression: (e: string) => this.x.s.templar.evaluateExpression(e, vars, task.loc),
+      readVarsFile: (p: string) => this.x.s.readVarsFile(p),
+      findFile: (n: string, kind: 'templates' | 'files' | 'vars') => findFile(n, kind, task, run.play),
+      log: (level: 1 | 2 | 3, message: string) => this.x.s.emit({ type: 'verbose', level, host: h.name, message: secrets.mask(message) }),
+      signal: this.x.o.signal,
+      now: () => Date.now(),
+    };
+    const overlay = check ? this.x.overlayFor(target) : undefined;
+    const probe = wrapped ? probeOnly(wrapped) : noRemote(mod.name);
+    const probeCtx: ModuleContext = { ...ctxBase, remote: overlay && wrapped ? overlay.wrap(probe) : probe };
+    const plan: Plan = await mod.plan(valid as never, probeCtx);
+    const result: Record<string, unknown> = { changed: false, ...(plan.result ?? {}) };
+    if (plan.msg !== undefined) result.msg = plan.msg;
+    if (plan.facts) {
+      if (mod.name === 'setup') Object.assign(h.facts, plan.facts);
+      else Object.assign(h.runtime, plan.facts);
+      if (mod.name !== 'setup') result.ansible_facts = plan.facts;
+    }
+    const delegatedTo = target !== h.name ? target : undefined;
+    if (plan.skipped) {
+      return { status: 'skipped', result: { ...result, skipped: true }, delegatedTo };
+    }
+    if (plan.changes.length === 0) return { status: 'ok', result, delegatedTo };
+    result.changed = true;
+    const changes = plan.changes.map(summaryOf);
+    const diffs = diff ? plan.changes.map(diffOf).filter((d): d is DiffText => d !== undefined) : undefined;
+    if (check) {
+      // remember only what the real run would write: a task forcing check_mode is a probe
+      const forced = (task.checkMode ?? scope.checkMode) !== undefined;
+      if (this.x.o.check && !forced) overlay?.record(plan.changes);
+      return { status: 'changed', result, changes, diffs, delegatedTo };
+    }
+    if (!wrapped) throw new TsplayError(`${mod.name}: a controller-side module planned changes on the host`);
+    const applyCtx: ModuleContext<Remote> = { ...ctxBase, remote: wrapped };
+    const applied = mod.apply ? await mod.apply(valid as never, plan, applyCtx) : await applyChanges(plan, applyCtx);
+    if (applied) Object.assign(result, applied);
+    for (const k of ['stdout', 'stderr'] as const) {
+      if (typeof result[k] === 'string' && result[`${k}_lines`] === undefined) result[`${k}_lines`] = (result[k] as string).split('\n').filter((l, i, a) => !(i === a.length - 1 && l === ''));
+    }
+    return { status: result.changed === false ? 'ok' : 'changed', result, changes, diffs, delegatedTo };
+  }
+}
+
+function summaryOf(c: Change): string {
+  return c.kind === 'exec' ? c.summary : c.summary ?? `write ${c.path}`;
+}
+
+function diffOf(c: Change): DiffText | undefined {
+  if (c.kind === 'write') return { path: c.path, before: c.before ?? '', after: c.after };
+  return c.diff;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.promises.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Controller-side lookup of a role/playbook file, Ansible's order. */
+async function findFile(name: string, kind: 'templates' | 'files' | 'vars', task: TaskDef, play: PlayDef): Promise<string> {
+  if (path.isAbsolute(name)) {
+    if (await exists(name)) return name;
+    throw new ValidationError(`${kind.slice(0, -1)} file not found: ${name}`, task.loc);
+  }
+  const candidates: string[] = [];
+  if (task.role) candidates.push(path.join(task.role.path, kind, name), path.join(task.role.path, name));
+  candidates.push(path.join(task.dir, kind, name), path.join(task.dir, name), path.join(play.dir, kind, name), path.join(play.dir, name));
+  for (const c of candidates) if (await exists(c)) return c;
+  throw new ValidationError(`${kind.slice(0, -1)} file '${name}' not found`, task.loc, `searched: ${[...new Set(candidates)].join(', ')}`);
+}

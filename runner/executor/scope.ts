@@ -1,0 +1,136 @@
+/**
+ * What a task inherits and what a play run carries: the Scope (play -> role -> block -> task
+ * keywords, derived from the keyword table in loader/keywords.ts), the PlayRun of one serial
+ * batch, the typed TaskResult every task execution returns, and the small naming helpers.
+ */
+
+import type { BlockDef, IncludeDef, MetaDef, PlayDef, RoleRef, TaskDef } from '../loader/types';
+import type { DiffText } from '../module-api';
+import type { HostStatus } from '../output/events';
+import type { HostState } from './host-state';
+import type { Vars } from './vars';
+
+export const OMIT = '__omit_place_holder__tsplay';
+export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+/** Keywords inherited from play -> role -> block -> task. */
+export interface Scope {
+  role?: RoleRef;
+  /** block vars, outer to inner */
+  vars: Vars[];
+  conditions: unknown[];
+  become?: boolean | string;
+  becomeUser?: string;
+  becomeMethod?: string;
+  becomeFlags?: string;
+  environment: Array<Record<string, unknown> | string>;
+  checkMode?: boolean | string;
+  diff?: boolean | string;
+  noLog?: boolean | string;
+  ignoreErrors?: boolean | string;
+  ignoreUnreachable?: boolean | string;
+  anyErrorsFatal?: boolean | string;
+  delegateTo?: string;
+  runOnce?: boolean | string;
+  /** inside a block that has a rescue: a failure goes there instead of ending the host */
+  inRescuable: boolean;
+}
+
+/** One serial batch of a play. */
+export interface PlayRun {
+  play: PlayDef;
+  hosts: HostState[];
+  /** all hosts of the play (ansible_play_hosts_all) */
+  allNames: string[];
+  batchNames: string[];
+  varsFiles: Map<string, Vars>;
+  /** roles include_role used in this batch: shared meta dependencies run once */
+  seenRoles: Set<string>;
+  /** the play stopped because hosts failed (not end_play): enclosing `always` sections still run */
+  failedAbort?: boolean;
+  /** set when the play must stop (any_errors_fatal, max_fail_percentage, end_play) */
+  aborted: boolean;
+  handlers: TaskDef[];
+}
+
+/** What one execution of a task (or of one loop item, or a whole loop) gives back. */
+export interface TaskResult {
+  status: HostStatus;
+  /** the result as `register` stores it and the json event shows it */
+  result: Record<string, unknown>;
+  /** a failure ignored by ignore_errors */
+  ignored?: boolean;
+  /** what --diff shows (only when diff mode is on for the task) */
+  diffs?: DiffText[];
+  /** one summary per planned change ("write /etc/x", "systemctl restart y") */
+  changes?: string[];
+  /** the host the module ran on, when delegate_to sent it elsewhere */
+  delegatedTo?: string;
+}
+
+/** A role and the roles it is a dependency of, outermost first. */
+export function roleChain(role: RoleRef | undefined): RoleRef[] {
+  const out: RoleRef[] = [];
+  for (let r = role; r; r = r.parent) out.unshift(r);
+  return out;
+}
+
+/** Task names rendered with play-level variables (see VarsBuilder.renderTaskName). */
+export const renderedNames = new WeakMap<object, string>();
+
+export function taskDisplayName(t: { name?: string; module?: string; role?: RoleRef; kind: string; target?: string }): string {
+  const base = renderedNames.get(t) ?? t.name ?? (t.kind === 'task' ? t.module : t.kind === 'include_tasks' || t.kind === 'include_role' ? `${t.kind}: ${t.target}` : t.kind);
+  return t.role ? `${t.role.name} : ${base}` : String(base);
+}
+
+/** `omit` removes a key (or list item) from module arguments and include params. */
+export function stripOmit(v: unknown): unknown {
+  if (Array.isArray(v)) return v.filter((x) => x !== OMIT).map(stripOmit);
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== OMIT) out[k] = stripOmit(x);
+    return out;
+  }
+  return v;
+}
+
+export function playScope(play: PlayDef): Scope {
+  return {
+    vars: [],
+    conditions: [],
+    become: play.become,
+    becomeUser: play.becomeUser,
+    becomeMethod: play.becomeMethod,
+    becomeFlags: play.becomeFlags,
+    environment: play.environment ? [play.environment] : [],
+    checkMode: play.checkMode,
+    diff: play.diff,
+    noLog: play.noLog,
+    ignoreErrors: play.ignoreErrors,
+    ignoreUnreachable: play.ignoreUnreachable,
+    anyErrorsFatal: play.anyErrorsFatal,
+    inRescuable: false,
+  };
+}
+
+export function childScope(scope: Scope, item: BlockDef | TaskDef | IncludeDef | MetaDef): Scope {
+  return {
+    ...scope,
+    role: item.role ?? scope.role,
+    vars: item.kind === 'block' && item.vars ? [...scope.vars, item.vars] : scope.vars,
+    conditions: item.when !== undefined && item.kind === 'block' ? [...scope.conditions, item.when] : scope.conditions,
+    become: item.become ?? scope.become,
+    becomeUser: item.becomeUser ?? scope.becomeUser,
+    becomeMethod: item.becomeMethod ?? scope.becomeMethod,
+    becomeFlags: item.becomeFlags ?? scope.becomeFlags,
+    environment: item.environment ? [...scope.environment, item.environment] : scope.environment,
+    checkMode: item.checkMode ?? scope.checkMode,
+    diff: item.diff ?? scope.diff,
+    noLog: item.noLog ?? scope.noLog,
+    ignoreErrors: item.ignoreErrors ?? scope.ignoreErrors,
+    ignoreUnreachable: item.ignoreUnreachable ?? scope.ignoreUnreachable,
+    anyErrorsFatal: item.anyErrorsFatal ?? scope.anyErrorsFatal,
+    delegateTo: item.delegateTo ?? scope.delegateTo,
+    runOnce: item.runOnce ?? scope.runOnce,
+  };
+}
