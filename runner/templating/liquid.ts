@@ -6,11 +6,10 @@
  * with the expression language, so a template, a module argument and a `when` condition all
  * accept the same expressions (Jinja and Liquid spelling).
  *
- * Only public liquidjs API is used: Tokenizer, Parser and Context are subclassed through their
- * public methods, tokens are built on the exported Token class. Building the engine costs
- * ~20 ms of CPU and most runs never need it: text with only `{{ }}` compiles without it
- * (compile.ts) and the language's own filters cover what playbooks use. It is built by the
- * first template with `{% %}` tags (or whitespace control), or the first Liquid built-in filter.
+ * Only public liquidjs API is used: Tokenizer, Parser and Context are subclassed through public
+ * methods, tokens are built on the exported Token class. Building the engine costs ~20 ms of CPU
+ * and most runs never need it (compile.ts splits text with only `{{ }}` itself): it is built by
+ * the first template with `{% %}` tags (or whitespace control), or the first Liquid filter.
  */
 
 import { Context, Drop, Emitter, Liquid, Parser, Tag, TagToken, Template, Token, TokenKind, Tokenizer, TopLevelToken, toValueSync, TypeGuards } from 'liquidjs';
@@ -54,7 +53,19 @@ class DropView extends HostObject {
  */
 class JinjaContext extends Context {
   private readonly frames: Array<Record<string, unknown>> = [];
-  private scopeCache?: Scope;
+  /** Variables as the language reads them: pushed scopes, assigned names, then the task's vars. */
+  readonly scope: Scope = {
+    strict: this.strictVariables,
+    lookup: (name) => {
+      let v: unknown = MISSING;
+      for (let i = this.frames.length - 1; i >= 0 && v === MISSING; i--) v = ownValue(this.frames[i], name);
+      if (v === MISSING) v = ownValue(this.bottom(), name);
+      if (v === MISSING) v = ownValue(this.environments, name);
+      if (v === MISSING) v = ownValue(this.globals, name);
+      return v instanceof Drop ? new DropView(v, this) : v;
+    },
+    engine: () => this,
+  };
   override push(scope: object): number {
     this.frames.push(scope as Record<string, unknown>);
     return super.push(scope);
@@ -63,27 +74,10 @@ class JinjaContext extends Context {
     this.frames.pop();
     return super.pop();
   }
-  /** Variables as the language reads them: pushed scopes, assigned names, then the task's vars. */
-  get scope(): Scope {
-    return (this.scopeCache ??= {
-      strict: this.strictVariables,
-      lookup: (name) => {
-        const own = Object.prototype.hasOwnProperty;
-        let v: unknown = MISSING;
-        for (let i = this.frames.length - 1; i >= 0 && v === MISSING; i--) if (own.call(this.frames[i], name)) v = this.frames[i][name];
-        const bottom = this.bottom() as Record<string, unknown>;
-        const env = this.environments as Record<string, unknown>;
-        const globals = this.globals as Record<string, unknown> | undefined;
-        if (v !== MISSING) {
-          // found in a pushed scope
-        } else if (own.call(bottom, name)) v = bottom[name];
-        else if (own.call(env, name)) v = env[name];
-        else if (globals && own.call(globals, name)) v = globals[name];
-        return v instanceof Drop ? new DropView(v, this) : v;
-      },
-      engine: () => this,
-    });
-  }
+}
+
+function ownValue(o: object | undefined, name: string): unknown {
+  return o && Object.prototype.hasOwnProperty.call(o, name) ? (o as Record<string, unknown>)[name] : MISSING;
 }
 
 function scopeOf(ctx: Context): Scope {
@@ -109,12 +103,6 @@ useEngineFilters({
     return toValueSync(handler.apply(self as never, [input, ...args, ...Object.entries(kw)]));
   },
 });
-
-/** `{{ expr }}` as read by BalancedTokenizer (liquidjs's own token when it fell back). */
-interface OutputLike {
-  input: string;
-  contentRange: [number, number];
-}
 
 /** An output whose end is the language's (outputs.ts), not Liquid's first `}}`. */
 class ExprToken extends Token {
@@ -173,7 +161,7 @@ function trimBlocks(tokens: TopLevelToken[]): void {
 /** `{{ expr }}`: compiled once at parse time, printed with toText. */
 class ExprOutput implements Template {
   readonly expr: Expr;
-  constructor(readonly token: Token & OutputLike) {
+  constructor(readonly token: Token & { contentRange: [number, number] }) {
     const [b, e] = token.contentRange;
     this.expr = parseExpression(token.input.slice(b, e), b);
   }
@@ -186,7 +174,7 @@ class ExprOutput implements Template {
 class JinjaParser extends Parser {
   override parseToken(token: TopLevelToken, remain: TopLevelToken[]): ReturnType<Parser['parseToken']> {
     // liquidjs declares only the kinds it builds itself; its renderer takes any Template
-    if (TypeGuards.isOutputToken(token)) return new ExprOutput(token as unknown as Token & OutputLike) as unknown as ReturnType<Parser['parseToken']>;
+    if (TypeGuards.isOutputToken(token)) return new ExprOutput(token) as unknown as ReturnType<Parser['parseToken']>;
     return super.parseToken(token, remain);
   }
 }

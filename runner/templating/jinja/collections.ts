@@ -6,24 +6,7 @@
 import { TemplateError } from '../../errors';
 import { f, FilterDef, FilterEnv, Kwargs, needList, needMapping, str } from './filter-def';
 import { param } from './predicates';
-import {
-  compareValues,
-  deepEqual,
-  getAttr,
-  hasOwn,
-  isMapping,
-  isPlainObject,
-  mappingEntries,
-  mappingGet,
-  mappingKeys,
-  MISSING,
-  setKey,
-  toList,
-  toText,
-  truthy,
-  typeName,
-  Undefined,
-} from './values';
+import { compareValues, deepEqual, getAttr, hasOwn, isMapping, isPlainObject, mappingEntries, mappingGet, mappingKeys, MISSING, setKey, truthy, typeName, Undefined } from './values';
 
 /** `a.b.0` attribute paths of map/sort/selectattr (numbers index lists). */
 export function attrPath(obj: unknown, path: unknown): unknown {

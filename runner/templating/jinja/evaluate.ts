@@ -4,21 +4,17 @@
  * methods listed here, and never builds or runs code.
  */
 
-import { closest } from '../../did-you-mean';
 import { TemplateError } from '../../errors';
 import type { Expr, Node } from './ast';
 import { callMethod } from './methods';
+import { applyEngineFilter, hasFilter, suggest, unknownFilter } from './engine-filters';
 import { FILTERS, FilterEnv, Kwargs } from './filters';
 import { containsValue, TESTS } from './predicates';
 import {
   compareValues,
   deepEqual,
   getAttr,
-  isMapping,
   keyRepr,
-  mappingEntries,
-  mappingGet,
-  mappingKeys,
   MISSING,
   setKey,
   toText,
@@ -36,31 +32,6 @@ export interface Scope {
   strict: boolean;
   /** what the template engine needs to run one of its own filters here (see EngineFilters) */
   engine?(): unknown;
-}
-
-/**
- * Filters the template engine itself provides (Liquid's size, append, ...), reached when the
- * language has no filter of that name. The engine registers them (liquid.ts); the language
- * knows nothing else about it.
- */
-export interface EngineFilters {
-  has(name: string): boolean;
-  names(): string[];
-  apply(name: string, input: unknown, args: unknown[], kw: Kwargs, engine: unknown): unknown;
-}
-
-let engineFilters: EngineFilters | undefined;
-
-export function useEngineFilters(f: EngineFilters): void {
-  engineFilters = f;
-}
-
-function hasFilter(name: string): boolean {
-  return !!FILTERS[name] || !!engineFilters?.has(name);
-}
-
-function unknownFilter(name: string): TemplateError {
-  return new TemplateError(`unknown filter '${name}'`, undefined, suggest(name, [...Object.keys(FILTERS), ...(engineFilters?.names() ?? [])]));
 }
 
 /**
@@ -353,8 +324,7 @@ class Evaluation implements FilterEnv {
   applyFilter(name: string, input: unknown, args: unknown[], kw: Kwargs = {}): unknown {
     const def = FILTERS[name];
     if (def) return def.fn(def.acceptsUndefined ? input : this.need(input), args, kw, this);
-    if (!engineFilters?.has(name)) throw new TemplateError(`unknown filter '${name}'`, undefined, suggest(name, Object.keys(FILTERS)));
-    return engineFilters.apply(name, this.need(input), args, kw, this.scope.engine?.());
+    return applyEngineFilter(name, this.need(input), args, kw, this.scope.engine?.());
   }
 
   applyTest(name: string, input: unknown, args: unknown[], kw: Kwargs = {}): boolean {
@@ -394,12 +364,6 @@ function repeat(v: string | unknown[], times: number): string | unknown[] {
   const out: unknown[] = [];
   for (let i = 0; i < times; i++) out.push(...v);
   return out;
-}
-
-/** "did you mean" for unknown filter/test names */
-export function suggest(name: string, known: string[]): string | undefined {
-  const c = closest(name, known);
-  return c ? `did you mean '${c.match}'?` : undefined;
 }
 
 /** Evaluate; the result may be an Undefined (the caller decides whether that is an error). */

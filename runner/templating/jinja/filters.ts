@@ -11,28 +11,11 @@ import { TemplateError } from '../../errors';
 import { parseBoolean } from '../../booleans';
 import { quote as shellQuote } from '../../shell-quote';
 import { COLLECTION_FILTERS } from './collections';
-import { f, FilterDef, FilterEnv, Kwargs, needList, needMapping, needString, str } from './filter-def';
+import { f, FilterDef, FilterEnv, Kwargs, needString, str } from './filter-def';
 import { compareVersions, param, versionTest } from './predicates';
 import { pyJson } from './pytext';
 import { pyRegex, pyReplacer } from './regex';
-import {
-  compareValues,
-  deepEqual,
-  getAttr,
-  hasOwn,
-  isMapping,
-  isPlainObject,
-  mappingEntries,
-  mappingGet,
-  mappingKeys,
-  MISSING,
-  setKey,
-  toList,
-  toText,
-  truthy,
-  typeName,
-  Undefined,
-} from './values';
+import { toList, truthy, typeName, Undefined } from './values';
 
 export type { FilterDef, FilterEnv, Kwargs };
 

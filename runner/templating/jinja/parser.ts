@@ -87,24 +87,25 @@ export class Parser {
     return node;
   }
 
-  private or(): Node {
-    let l = this.and();
-    while (this.isName('or')) {
+  /** One left-associative level of binary operators: `next (op next)*`. */
+  private level(next: () => Node, ops: readonly string[]): Node {
+    const words = /^[a-z]/.test(ops[0]);
+    let l = next();
+    for (;;) {
+      const t = this.cur;
+      if (t.type !== (words ? 'name' : 'op') || !ops.includes(t.v as string)) return l;
       this.next();
-      const r = this.and();
-      l = { t: 'or', l, r, s: l.s, e: r.e };
+      const r = next();
+      l = t.v === 'and' || t.v === 'or' ? { t: t.v, l, r, s: l.s, e: r.e } : { t: 'bin', op: t.v as BinOp, l, r, s: l.s, e: r.e };
     }
-    return l;
+  }
+
+  private or(): Node {
+    return this.level(() => this.and(), ['or']);
   }
 
   private and(): Node {
-    let l = this.not();
-    while (this.isName('and')) {
-      this.next();
-      const r = this.not();
-      l = { t: 'and', l, r, s: l.s, e: r.e };
-    }
-    return l;
+    return this.level(() => this.not(), ['and']);
   }
 
   private not(): Node {
@@ -150,44 +151,21 @@ export class Parser {
     return { t: 'cmp', first, rest, s: first.s, e: rest[rest.length - 1][1].e };
   }
 
+  // arithmetic, loosest first: + -, then ~ (joins as text), then * / // %, then **
   private math1(): Node {
-    let l = this.concat();
-    while (this.isOp('+') || this.isOp('-')) {
-      const op = this.next().v as BinOp;
-      const r = this.concat();
-      l = { t: 'bin', op, l, r, s: l.s, e: r.e };
-    }
-    return l;
+    return this.level(() => this.concat(), ['+', '-']);
   }
 
   private concat(): Node {
-    let l = this.math2();
-    while (this.isOp('~')) {
-      this.next();
-      const r = this.math2();
-      l = { t: 'bin', op: '~', l, r, s: l.s, e: r.e };
-    }
-    return l;
+    return this.level(() => this.math2(), ['~']);
   }
 
   private math2(): Node {
-    let l = this.pow();
-    while (this.isOp('*') || this.isOp('/') || this.isOp('//') || this.isOp('%')) {
-      const op = this.next().v as BinOp;
-      const r = this.pow();
-      l = { t: 'bin', op, l, r, s: l.s, e: r.e };
-    }
-    return l;
+    return this.level(() => this.pow(), ['*', '/', '//', '%']);
   }
 
   private pow(): Node {
-    let l = this.unary(true);
-    while (this.isOp('**')) {
-      this.next();
-      const r = this.unary(true);
-      l = { t: 'bin', op: '**', l, r, s: l.s, e: r.e };
-    }
-    return l;
+    return this.level(() => this.unary(true), ['**']);
   }
 
   /** Jinja: filters bind tighter than any operator, but a leading minus takes the filter along. */
@@ -217,19 +195,27 @@ export class Parser {
     }
   }
 
-  private filter(x: Node): Node {
-    const nameTok = this.cur;
-    if (nameTok.type !== 'name') this.fail(`expected a filter name after '|' but found ${this.describe(nameTok)}`);
+  /**
+   * A filter's or test's name. Ansible users write collection-qualified names
+   * (ansible.builtin.to_json): the last part counts. `e` is where the first part ends.
+   */
+  private pluginName(what: string, after: string): { name: string; e: number } {
+    const t = this.cur;
+    if (t.type !== 'name') this.fail(`expected a ${what} name after '${after}' but found ${this.describe(t)}`);
     this.next();
-    let name = nameTok.v as string;
-    // Ansible users write collection-qualified names (ansible.builtin.to_json): keep the last part
+    let name = t.v as string;
     while (this.isOp('.') && this.peek().type === 'name') {
       this.next();
       name = this.next().v as string;
     }
+    return { name, e: t.e };
+  }
+
+  private filter(x: Node): Node {
+    const { name, e: nameEnd } = this.pluginName('filter', '|');
     let args: Node[] = [];
     let kwargs: Array<[string, Node]> = [];
-    let e = nameTok.e;
+    let e = nameEnd;
     if (this.isOp('(')) {
       ({ args, kwargs } = this.callArgs());
       e = this.toks[this.p - 1].e;
@@ -256,15 +242,8 @@ export class Parser {
       this.next();
       negate = true;
     }
-    const nameTok = this.cur;
     // test names may be words that are literals or keywords elsewhere: `is none`, `is true`, `is in`
-    if (nameTok.type !== 'name') this.fail(`expected a test name after 'is' but found ${this.describe(nameTok)}`);
-    this.next();
-    let name = nameTok.v as string;
-    while (this.isOp('.') && this.peek().type === 'name') {
-      this.next();
-      name = this.next().v as string;
-    }
+    const { name } = this.pluginName('test', 'is');
     let args: Node[] = [];
     let kwargs: Array<[string, Node]> = [];
     if (this.isOp('(')) {
