@@ -4,7 +4,8 @@
  * batch, the typed TaskResult every task execution returns, and the small naming helpers.
  */
 
-import type { BlockDef, IncludeDef, MetaDef, PlayDef, RoleRef, TaskDef } from '../loader/types';
+import { OVERRIDE_FIELDS, type OverrideField } from '../loader/keywords';
+import type { BlockDef, CommonKeywords, IncludeDef, MetaDef, PlayDef, RoleRef, TaskDef } from '../loader/types';
 import type { DiffText } from '../module-api';
 import type { HostStatus } from '../output/events';
 import type { HostState } from './host-state';
@@ -13,28 +14,20 @@ import type { Vars } from './vars';
 export const OMIT = '__omit_place_holder__tsplay';
 export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
-/** Keywords inherited from play -> role -> block -> task. */
-export interface Scope {
+/**
+ * Keywords inherited from play -> role -> block -> task: every override keyword of the table
+ * in loader/keywords.ts (the innermost setting wins), and the stacked ones as lists.
+ */
+export type Scope = Pick<CommonKeywords, OverrideField> & {
   role?: RoleRef;
   /** block vars, outer to inner */
   vars: Vars[];
+  /** block and include conditions, outer to inner: all must hold */
   conditions: unknown[];
-  become?: boolean | string;
-  becomeUser?: string;
-  becomeMethod?: string;
-  becomeFlags?: string;
   environment: Array<Record<string, unknown> | string>;
-  checkMode?: boolean | string;
-  diff?: boolean | string;
-  noLog?: boolean | string;
-  ignoreErrors?: boolean | string;
-  ignoreUnreachable?: boolean | string;
-  anyErrorsFatal?: boolean | string;
-  delegateTo?: string;
-  runOnce?: boolean | string;
   /** inside a block that has a rescue: a failure goes there instead of ending the host */
   inRescuable: boolean;
-}
+};
 
 /** One serial batch of a play. */
 export interface PlayRun {
@@ -94,43 +87,26 @@ export function stripOmit(v: unknown): unknown {
   return v;
 }
 
-export function playScope(play: PlayDef): Scope {
-  return {
-    vars: [],
-    conditions: [],
-    become: play.become,
-    becomeUser: play.becomeUser,
-    becomeMethod: play.becomeMethod,
-    becomeFlags: play.becomeFlags,
-    environment: play.environment ? [play.environment] : [],
-    checkMode: play.checkMode,
-    diff: play.diff,
-    noLog: play.noLog,
-    ignoreErrors: play.ignoreErrors,
-    ignoreUnreachable: play.ignoreUnreachable,
-    anyErrorsFatal: play.anyErrorsFatal,
-    inRescuable: false,
-  };
+/** The override keywords of `from` that are set (the table's inherit: override). */
+function overrides(from: Pick<CommonKeywords, OverrideField>, into: Partial<Scope>): void {
+  for (const f of OVERRIDE_FIELDS) if (from[f] !== undefined) (into as Record<string, unknown>)[f] = from[f];
 }
 
+export function playScope(play: PlayDef): Scope {
+  const scope: Scope = { vars: [], conditions: [], environment: play.environment ? [play.environment] : [], inRescuable: false };
+  overrides(play, scope);
+  return scope;
+}
+
+/** What `item` inherits: its own override keywords win, stacked ones are added to the parent's. */
 export function childScope(scope: Scope, item: BlockDef | TaskDef | IncludeDef | MetaDef): Scope {
-  return {
+  const out: Scope = {
     ...scope,
     role: item.role ?? scope.role,
     vars: item.kind === 'block' && item.vars ? [...scope.vars, item.vars] : scope.vars,
     conditions: item.when !== undefined && item.kind === 'block' ? [...scope.conditions, item.when] : scope.conditions,
-    become: item.become ?? scope.become,
-    becomeUser: item.becomeUser ?? scope.becomeUser,
-    becomeMethod: item.becomeMethod ?? scope.becomeMethod,
-    becomeFlags: item.becomeFlags ?? scope.becomeFlags,
     environment: item.environment ? [...scope.environment, item.environment] : scope.environment,
-    checkMode: item.checkMode ?? scope.checkMode,
-    diff: item.diff ?? scope.diff,
-    noLog: item.noLog ?? scope.noLog,
-    ignoreErrors: item.ignoreErrors ?? scope.ignoreErrors,
-    ignoreUnreachable: item.ignoreUnreachable ?? scope.ignoreUnreachable,
-    anyErrorsFatal: item.anyErrorsFatal ?? scope.anyErrorsFatal,
-    delegateTo: item.delegateTo ?? scope.delegateTo,
-    runOnce: item.runOnce ?? scope.runOnce,
   };
+  overrides(item, out);
+  return out;
 }
