@@ -225,11 +225,17 @@ export class ItemRunner {
    */
   async flushHandlers(run: PlayRun, scope: Scope, only?: Set<HostState>): Promise<void> {
     const consumed = new Map<HostState, Set<string>>();
+    // a notification by name reaches the first handler of that name only (Ansible: later
+    // handlers with the same name never run by name); every `listen` of a topic hears it
+    const claimed = new Set<string>();
     for (const handler of run.handlers) {
       await this.x.vars.renderTaskName(run, handler, scope);
       const name = renderedNames.get(handler) ?? handler.name;
-      const names = new Set<string>([...(name ? [name] : []), ...(handler.listen ?? [])]);
-      if (handler.role && name) names.add(`${handler.role.name} : ${name}`);
+      const names = new Set<string>(handler.listen ?? []);
+      for (const n of name ? [name, ...(handler.role ? [`${handler.role.name} : ${name}`] : [])] : []) {
+        if (!claimed.has(n)) names.add(n);
+        claimed.add(n);
+      }
       const hosts = run.hosts.filter((h) => h.active && (!only || only.has(h)) && [...names].some((n) => h.notified.has(n)));
       if (!hosts.length) continue;
       await this.x.tasks.runTaskOnHosts(run, handler, hosts, childScope({ ...scope, role: handler.role }, handler), true);

@@ -378,3 +378,28 @@ describe('recap', () => {
     expect(recap(r).hosts.h1).toEqual({ ok: 4, changed: 2, unreachable: 0, failed: 0, skipped: 0, rescued: 1, ignored: 2 });
   });
 });
+
+describe('handler names', () => {
+  test('a name notifies the first handler of that name only; every listener of it runs', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - command: echo
+      notify: n
+    - meta: flush_handlers
+    - debug: msg="{{ a | default('-') }} {{ b | default('-') }} {{ c | default('-') }}"
+  handlers:
+    - name: n
+      set_fact: { a: first }
+    - name: n
+      set_fact: { b: second }
+    - name: other
+      set_fact: { c: listener }
+      listen: n
+`,
+    });
+    // ansible-playbook 2.14 (targets/handlers/test_handlers_listen.yml): first - listener
+    expect(msgs(r)).toEqual(['first - listener']);
+  });
+});
