@@ -365,15 +365,9 @@ function engine(): Liquid {
     // an Ansible `{%- if -%}` trims every blank around it, as in Jinja
     greedy: true,
   });
-  liquid.registerTag('if', IfTag);
-  liquid.registerTag('unless', IfTag);
-  liquid.registerTag('for', ForTag);
-  liquid.registerTag('assign', AssignTag);
-  liquid.registerTag('set', AssignTag);
-  liquid.registerTag('echo', EchoTag);
+  const tags = { if: IfTag, unless: IfTag, for: ForTag, assign: AssignTag, set: AssignTag, echo: EchoTag, increment: counterTag(1), decrement: counterTag(-1) };
+  for (const [name, tag] of Object.entries(tags)) liquid.registerTag(name, tag);
   for (const name of ['include', 'render', 'layout', 'block']) liquid.registerTag(name, FileTag);
-  liquid.registerTag('increment', counterTag(1));
-  liquid.registerTag('decrement', counterTag(-1));
   parser = new JinjaParser(liquid);
   return (instance = liquid);
 }

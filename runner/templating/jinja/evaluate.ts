@@ -1,5 +1,5 @@
 /**
- * Tree-walking evaluator of parsed expressions (expression.ts). Sandboxed by construction: it
+ * Tree-walking evaluator of parsed expressions (parser.ts, ast.ts). Sandboxed by construction: it
  * only reads own properties of data, calls only the filters, tests and string/list/dict
  * methods listed here, and never builds or runs code.
  */

@@ -19,7 +19,7 @@ import { toList, truthy, typeName, Undefined } from './values';
 
 export type { FilterDef, FilterEnv, Kwargs };
 
-/** json.dumps as Ansible's to_json/to_nice_json call it (runner/templating/pytext.ts). */
+/** json.dumps as Ansible's to_json/to_nice_json call it (runner/templating/jinja/pytext.ts). */
 function toJson(v: unknown, indent: unknown, sortKeys: unknown): string {
   const ind = indent === null || indent === undefined ? undefined : Number(indent);
   return pyJson(v, ind, truthy(sortKeys));

@@ -1,4 +1,4 @@
-/** Python's str()/repr()/json.dumps, as Ansible's templates print values (runner/templating/pytext.ts). */
+/** Python's str()/repr()/json.dumps, as Ansible's templates print values (runner/templating/jinja/pytext.ts). */
 import { pyJson, pyRepr, pyStrRepr } from '../../../runner/templating/jinja/pytext';
 
 describe('pyStrRepr', () => {
