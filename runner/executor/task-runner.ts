@@ -206,9 +206,11 @@ export class TaskRunner {
       if (!(await this.x.keywordBool('ignore_unreachable', iu, () => this.x.vars.taskVars(run, h, scope, task), task.loc, false))) h.unreachable = true;
     }
     if (out.status === 'changed' && task.notify?.length) {
+      const vars = await this.x.vars.taskVars(run, h, scope, task);
       for (const n of task.notify) {
-        const vars = await this.x.vars.taskVars(run, h, scope, task);
-        h.notified.add(String(await this.x.s.templar.renderValue(n, vars, task.loc)));
+        // `notify: "{{ names }}"` may render to a list of handler names
+        const v = await this.x.s.templar.renderValue(n, vars, task.loc);
+        for (const name of Array.isArray(v) ? v : [v]) h.notified.add(String(name));
       }
     }
     const msg = noLog ? undefined : typeof out.result.msg === 'string' ? out.result.msg : undefined;

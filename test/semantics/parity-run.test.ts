@@ -402,4 +402,24 @@ describe('handler names', () => {
     // ansible-playbook 2.14 (targets/handlers/test_handlers_listen.yml): first - listener
     expect(msgs(r)).toEqual(['first - listener']);
   });
+
+  test('notify: "{{ list }}" notifies each handler of the list', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  vars: { hl: [h5, h6] }
+  tasks:
+    - command: echo
+      notify: "{{ hl }}"
+    - meta: flush_handlers
+    - debug: msg="{{ a | default('-') }} {{ b | default('-') }}"
+  handlers:
+    - name: h5
+      set_fact: { a: five }
+    - set_fact: { b: six }
+      listen: h6
+`,
+    });
+    expect(msgs(r)).toEqual(['five six']);
+  });
 });
