@@ -47,7 +47,11 @@ export class Remotes {
     if (jumpRaw) {
       const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(jumpRaw);
       if (!m) throw new TsplayError(`${name}: cannot parse jump host '${jumpRaw}' (user@host:port)`);
-      jump = { user: m[1], address: m[2], port: m[3] ? parseInt(m[3], 10) : 22 };
+      const port = m[3] ? Number(m[3]) : 22;
+      if (!(port >= 1 && port <= 65535)) throw new TsplayError(`${name}: jump host '${jumpRaw}': port ${m[3]} is not 1-65535`);
+      // a user or host that starts with '-' would reach ssh2's options, never a host
+      if (/^-/.test(m[1] ?? '') || /^-/.test(m[2])) throw new TsplayError(`${name}: jump host '${jumpRaw}' is not user@host:port`);
+      jump = { user: m[1], address: m[2], port };
     }
     const home = os.homedir();
     const expand = (p: string | undefined) => (p ? p.replace(/^~(?=$|\/)/, home) : p);

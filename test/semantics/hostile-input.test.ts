@@ -101,6 +101,11 @@ const BAD_PORTS: Case[] = [
   },
 ];
 
+const BAD_JUMPS: Case[] = [
+  { name: 'jump host port out of range', files: { 'hosts.ini': 'web ansible_host=127.0.0.1 tsplay_jump=admin@bastion:70000\n' }, code: 2, error: "web: jump host 'admin@bastion:70000': port 70000 is not 1-65535" },
+  { name: 'jump host that starts with -', files: { 'hosts.ini': 'web ansible_host=127.0.0.1 tsplay_jump=-oProxyCommand=x\n' }, code: 2, error: "web: jump host '-oProxyCommand=x' is not user@host:port" },
+];
+
 const NUL = '\0';
 const NULS: Case[] = [
   { name: 'a NUL byte in an INI value', files: { 'hosts.ini': `localhost ansible_connection=local x=a${NUL}b\n` }, code: 1, error: "hosts.ini:1:36: variable 'x' contains a NUL byte" },
@@ -161,6 +166,7 @@ const NOT_UTF8: Case[] = [
 
 describe.each([
   ['bad ports', BAD_PORTS],
+  ['bad jump hosts', BAD_JUMPS],
   ['NUL bytes', NULS],
   ['YAML aliases inside their own anchor', ALIASES],
   ['a known_hosts path that is a directory', KNOWN_HOSTS],
