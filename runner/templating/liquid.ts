@@ -126,6 +126,7 @@ class BalancedTokenizer extends Tokenizer {
     if (end < 0) return super.readOutputToken(options);
     const t = new ExprToken(this.input, this.p, end, this.file);
     this.p = end;
+    // typed as liquidjs's own output token; what liquidjs reads of one (kind, trims) ExprToken has
     return t as unknown as ReturnType<Tokenizer['readOutputToken']>;
   }
 }
