@@ -9,7 +9,7 @@ import type { BlockDef, IncludeDef, MetaDef, TaskItem } from '../loader/types';
 import type { RunContext } from './context';
 import type { HostState } from './host-state';
 import { nestInclude } from './include-depth';
-import { OMIT, childScope, renderedNames, stripOmit, taskDisplayName, type PlayRun, type Scope } from './scope';
+import { OMIT, childScope, instanceKey, renderedNames, stripOmit, taskDisplayName, type PlayRun, type Scope } from './scope';
 import { extendVars, hasTemplate, type Vars } from './vars';
 
 export class ItemRunner {
@@ -232,6 +232,7 @@ export class ItemRunner {
       await this.x.vars.renderTaskName(run, handler, scope);
       const name = renderedNames.get(handler) ?? handler.name;
       const names = new Set<string>(handler.listen ?? []);
+      if (handler.role && name) names.add(instanceKey(handler.role, name));
       for (const n of name ? [name, ...(handler.role ? [`${handler.role.name} : ${name}`] : [])] : []) {
         if (!claimed.has(n)) names.add(n);
         claimed.add(n);

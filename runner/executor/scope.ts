@@ -76,6 +76,21 @@ export function taskDisplayName(t: { name?: string; module?: string; role?: Role
   return t.role ? `${t.role.name} : ${base}` : String(base);
 }
 
+/** Each use of a role (roles:, a dependency, import_role, one include_role) is an instance. */
+const instances = new WeakMap<RoleRef, number>();
+let lastInstance = 0;
+
+/**
+ * The notification key of handler `name` of one role instance: a task notifies its own
+ * instance's handler, so a handler notified from a second include_role with other vars runs
+ * again, with that instance's vars (Ansible's handlers belong to the role that notified them).
+ */
+export function instanceKey(role: RoleRef, name: string): string {
+  let id = instances.get(role);
+  if (id === undefined) instances.set(role, (id = ++lastInstance));
+  return `\0role#${id}\0${name}`;
+}
+
 /** `omit` removes a key (or list item) from module arguments and include params. */
 export function stripOmit(v: unknown): unknown {
   if (Array.isArray(v)) return v.filter((x) => x !== OMIT).map(stripOmit);

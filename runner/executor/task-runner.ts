@@ -12,7 +12,7 @@ import type { HostStatus } from '../output/events';
 import { MASK, secrets } from '../secrets';
 import type { RunContext } from './context';
 import type { HostState } from './host-state';
-import { NO_LOG_MSG, taskDisplayName, type PlayRun, type Scope, type TaskResult } from './scope';
+import { instanceKey, NO_LOG_MSG, renderedNames, taskDisplayName, type PlayRun, type Scope, type TaskResult } from './scope';
 import { extendVars, type Vars } from './vars';
 
 export class TaskRunner {
@@ -210,7 +210,12 @@ export class TaskRunner {
       for (const n of task.notify) {
         // `notify: "{{ names }}"` may render to a list of handler names
         const v = await this.x.s.templar.renderValue(n, vars, task.loc);
-        for (const name of Array.isArray(v) ? v : [v]) h.notified.add(String(name));
+        for (const x of Array.isArray(v) ? v : [v]) {
+          const name = String(x);
+          // the notifying role instance's own handler of that name, if it has one
+          const own = task.role && run.handlers.some((hd) => hd.role === task.role && (renderedNames.get(hd) ?? hd.name) === name);
+          h.notified.add(own ? instanceKey(task.role!, name) : name);
+        }
       }
     }
     const msg = noLog ? undefined : typeof out.result.msg === 'string' ? out.result.msg : undefined;

@@ -89,3 +89,13 @@ test("an import_role's defaults and vars are visible to the whole play, before t
   });
   expect(msgs(r)).toEqual(['d v', 'in']);
 });
+
+test('a handler belongs to the role instance that notified it: two include_role instances, two runs (issue 11)', () => {
+  const r = run({
+    'roles/r/tasks/main.yml': '- command: echo {{ v }}\n  notify: h\n',
+    'roles/r/handlers/main.yml': '- name: h\n  debug: msg="handler {{ v }}"\n',
+    'pb.yml': play('  tasks:\n    - include_role: { name: r }\n      vars: { v: one }\n    - include_role: { name: r }\n      vars: { v: two }\n'),
+  });
+  // ansible-playbook 2.14 on this playbook: "handler one", then "handler two"
+  expect(msgs(r)).toEqual(['handler one', 'handler two']);
+});
