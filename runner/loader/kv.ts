@@ -8,7 +8,7 @@
  * `{% %}` tag, a `{# #}` comment, a `{% raw %}...{% endraw %}` section and everything between a
  * block tag and its end tag (`{% if %}...{% endif %}`) is never split, and the quotes in it do
  * not open or close k=v quoting (`msg="{{ "a b" | upper }}"` is one value). Where a block ends
- * follows the template engine (runner/templating/engine.ts), so the splitter and the renderer
+ * follows the template engine (runner/templating/jinja/outputs.ts), so the splitter and the renderer
  * agree on what one block is:
  *   {{ }}  ends at the first `}}` outside its string literals and brackets (`{{ {'a': {'b': 1}} }}`);
  *          if brackets never balance, at the first `}}` outside strings, as liquidjs does
@@ -16,6 +16,8 @@
  *   {# #}  ends at the first `#}`; an unclosed `{#` is plain text, since the engine does not treat
  *          `{#` as a comment and shell code is full of it (`${#array[@]}`)
  */
+
+import { outputEnd } from '../templating/jinja/outputs';
 
 export interface KvToken {
   text: string;
@@ -61,20 +63,9 @@ function skipString(text: string, i: number): number {
 
 /** `{{ ... }}` starting at `i`: see the header for where it ends. */
 function readOutput(text: string, i: number): number {
-  let depth = 0;
-  for (let j = i + 2; j < text.length; ) {
-    const c = text[j];
-    if (c === '"' || c === "'") {
-      const e = skipString(text, j);
-      if (e < 0) break;
-      j = e;
-      continue;
-    }
-    if (depth === 0 && c === '}' && text[j + 1] === '}') return j + 2;
-    if (c === '{' || c === '[' || c === '(') depth++;
-    else if ((c === '}' || c === ']' || c === ')') && depth > 0) depth--;
-    j++;
-  }
+  // the template engine's own reading first, so the splitter and the renderer agree
+  const balanced = outputEnd(text, i);
+  if (balanced >= 0) return balanced;
   // unbalanced brackets: the first `}}` outside strings ends it (liquidjs's own rule)
   for (let j = i + 2; j < text.length; ) {
     const c = text[j];
