@@ -94,10 +94,14 @@ export class ItemRunner {
       // a play stopped by a failure (any_errors_fatal, max_fail_percentage) still runs `always`,
       // as Ansible does; one stopped by end_play does not
       const aborted = run.aborted;
-      if (run.failedAbort) run.aborted = false;
+      const failedAbort = run.failedAbort;
+      if (failedAbort) run.aborted = false;
       await this.runItems(run, block.always, alwaysHosts, { ...inner, inRescuable: scope.inRescuable });
-      run.aborted ||= aborted;
-      for (const { h, cleared } of stillFailed) if (h.errorsCleared === cleared) h.failed = true;
+      // meta: clear_host_errors in the always brings the hosts back, and so the play too
+      const cleared = stillFailed.filter(({ h, cleared: c }) => h.errorsCleared !== c).length;
+      if (failedAbort && cleared > 0) run.failedAbort = false;
+      else run.aborted ||= aborted;
+      for (const { h, cleared: c } of stillFailed) if (h.errorsCleared === c) h.failed = true;
     }
   }
 

@@ -423,3 +423,27 @@ describe('handler names', () => {
     expect(msgs(r)).toEqual(['five six']);
   });
 });
+
+describe('any_errors_fatal and clear_host_errors', () => {
+  test('clear_host_errors in an outer always resumes the play after an any_errors_fatal failure (targets/blocks/main.yml)', () => {
+    const r = run({
+      'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - block:
+            - fail:
+          any_errors_fatal: true
+      always:
+        - set_fact: { ran_always: yes }
+        - meta: clear_host_errors
+  post_tasks:
+    - debug: msg="post {{ ran_always }}"
+`,
+    });
+    // ansible-playbook 2.14: the post task runs, recap failed=1, exit 0
+    expect(msgs(r)).toEqual(['post True']);
+    expect(r.code).toBe(0);
+  });
+});
+
