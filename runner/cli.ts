@@ -450,8 +450,11 @@ async function cmdRun(argv: string[]): Promise<number> {
   const readVarsFile = async (file: string) => {
     const v = await loadYamlFile(file, yamlOpts);
     if (v === null) return {};
-    if (typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('a vars file must contain a mapping of variables', { file });
-    return v as Record<string, unknown>;
+    // as Ansible's preprocess_vars: a mapping, or a list of mappings merged in order
+    const isMap = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+    if (Array.isArray(v) && v.every(isMap)) return Object.assign({}, ...v) as Record<string, unknown>;
+    if (!isMap(v)) throw new ValidationError('a vars file must contain a mapping of variables, or a list of mappings', { file });
+    return v;
   };
   const executor = new PlaybookExecutor({ inventory, loader, templar, modules, emit, readVarsFile }, opts);
   try {

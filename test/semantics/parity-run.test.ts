@@ -447,3 +447,11 @@ describe('any_errors_fatal and clear_host_errors', () => {
   });
 });
 
+test('a vars file may be a list of mappings, merged in order (Ansible preprocess_vars; targets/var_precedence)', () => {
+  const r = run({
+    'v.yml': '- a: 1\n  b: 1\n- b: 2\n',
+    'pb.yml': `- hosts: all\n  gather_facts: false\n  vars_files: [v.yml]\n  tasks:\n    - debug: msg="{{ a }} {{ b }}"\n`,
+  });
+  expect(msgs(r)).toEqual(['1 2']);
+});
+
