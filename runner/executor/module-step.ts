@@ -1,22 +1,24 @@
 /**
  * One execution of a task's module on a host (one loop item): retries/until, changed_when and
- * failed_when, then the module contract itself: arguments rendered and validated, plan against
- * a read-only probe, and in a real run apply. delegate_to, environment and check mode are
- * decided here.
+ * failed_when, the arguments rendered, and the contexts the module runs with: delegate_to,
+ * environment, check/diff mode and the check-mode overlay are decided here. The module contract
+ * itself (validate -> plan -> apply) is runModule (run-module.ts), shared with the module tests.
  */
 
 import fs from 'fs';
 import path from 'path';
 import { probeOnly } from '../connection/remote';
-import { InterruptedError, TsplayError, ValidationError } from '../errors';
+import { InterruptedError, ValidationError } from '../errors';
 import { stripFqcn } from '../loader/keywords';
 import type { PlayDef, TaskDef } from '../loader/types';
-import { applyChanges, type Change, type DiffText, type ModuleContext, type Plan, type Remote, type TsplayModule } from '../module-api';
+import type { TsplayModule } from '../module-api';
 import { secrets } from '../secrets';
+import type { CheckOverlay } from './check-overlay';
 import type { RunContext } from './context';
 import type { HostState } from './host-state';
 import { interruptible } from './interruptible';
 import { noRemote, withEnv } from './remotes';
+import { runModule, type ModuleContexts } from './run-module';
 import { stripOmit, taskDisplayName, type PlayRun, type Scope, type TaskResult } from './scope';
 import { extendVars, hasTemplate, type Vars } from './vars';
 
@@ -112,11 +114,27 @@ export class ModuleStep {
     for (const [k, v] of Object.entries(task.args)) {
       args[k] = raw.has(k) ? v : await this.x.s.templar.renderValue(v, vars, task.loc);
     }
-    const cleaned = stripOmit(args) as Record<string, unknown>;
-    const { args: valid, problems } = this.x.s.modules.validate(mod.name, cleaned);
-    if (problems.length) {
-      throw new ValidationError(`${mod.name}: ${problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}`, task.loc);
-    }
+    let opened: Opened | undefined;
+    const out = await runModule(mod, stripOmit(args) as Record<string, unknown>, {
+      registry: this.x.s.modules,
+      loc: task.loc,
+      contexts: async () => (opened = await this.open(run, task, mod, h, scope, vars)),
+      onPlan: (plan) => {
+        if (plan.facts) Object.assign(mod.name === 'setup' ? h.facts : h.runtime, plan.facts);
+      },
+      onCheck: (changes) => {
+        // remember only what the real run would write: a task forcing check_mode is a probe
+        const forced = (task.checkMode ?? scope.checkMode) !== undefined;
+        if (this.x.o.check && !forced) opened?.overlay?.record(changes);
+      },
+    });
+    const delegatedTo = opened && opened.target !== h.name ? opened.target : undefined;
+    const { status, result, changes, diffs } = out;
+    return changes ? { status, result, changes, diffs, delegatedTo } : { status, result, delegatedTo };
+  }
+
+  /** The task's contexts on its host (or its delegate): check/diff mode, environment, connection. */
+  private async open(run: PlayRun, task: TaskDef, mod: TsplayModule, h: HostState, scope: Scope, vars: Vars): Promise<Opened> {
     const check = await this.x.keywordBool('check_mode', task.checkMode ?? scope.checkMode, vars, task.loc, this.x.o.check);
     const diff = await this.x.keywordBool('diff', task.diff ?? scope.diff, vars, task.loc, this.x.o.diff);
 
@@ -128,9 +146,6 @@ export class ModuleStep {
       target = String(await this.x.s.templar.renderValue(delegateRaw, vars, task.loc));
       const dh = this.x.s.inventory.hasHost(target) ? await this.x.vars.inventoryVars(target) : {};
       connVars = { ...(await this.x.s.templar.renderValue(dh, vars)) as Vars };
-    } else {
-      // connection variables may be templated ({{ inventory_dir }}/key)
-      connVars = vars;
     }
     const env = await this.x.remotes.environment(scope, vars);
     const remote = mod.local ? undefined : await this.x.remotes.remoteFor(target, connVars, scope, task);
@@ -149,49 +164,22 @@ export class ModuleStep {
       signal: this.x.o.signal,
       now: () => Date.now(),
     };
+    // in check mode the probe sees what earlier tasks of this run would have written
     const overlay = check ? this.x.overlayFor(target) : undefined;
     const probe = wrapped ? probeOnly(wrapped) : noRemote(mod.name);
-    const probeCtx: ModuleContext = { ...ctxBase, remote: overlay && wrapped ? overlay.wrap(probe) : probe };
-    const plan: Plan = await mod.plan(valid as never, probeCtx);
-    const result: Record<string, unknown> = { changed: false, ...(plan.result ?? {}) };
-    if (plan.msg !== undefined) result.msg = plan.msg;
-    if (plan.facts) {
-      if (mod.name === 'setup') Object.assign(h.facts, plan.facts);
-      else Object.assign(h.runtime, plan.facts);
-      if (mod.name !== 'setup') result.ansible_facts = plan.facts;
-    }
-    const delegatedTo = target !== h.name ? target : undefined;
-    if (plan.skipped) {
-      return { status: 'skipped', result: { ...result, skipped: true }, delegatedTo };
-    }
-    if (plan.changes.length === 0) return { status: 'ok', result, delegatedTo };
-    result.changed = true;
-    const changes = plan.changes.map(summaryOf);
-    const diffs = diff ? plan.changes.map(diffOf).filter((d): d is DiffText => d !== undefined) : undefined;
-    if (check) {
-      // remember only what the real run would write: a task forcing check_mode is a probe
-      const forced = (task.checkMode ?? scope.checkMode) !== undefined;
-      if (this.x.o.check && !forced) overlay?.record(plan.changes);
-      return { status: 'changed', result, changes, diffs, delegatedTo };
-    }
-    if (!wrapped) throw new TsplayError(`${mod.name}: a controller-side module planned changes on the host`);
-    const applyCtx: ModuleContext<Remote> = { ...ctxBase, remote: wrapped };
-    const applied = mod.apply ? await mod.apply(valid as never, plan, applyCtx) : await applyChanges(plan, applyCtx);
-    if (applied) Object.assign(result, applied);
-    for (const k of ['stdout', 'stderr'] as const) {
-      if (typeof result[k] === 'string' && result[`${k}_lines`] === undefined) result[`${k}_lines`] = (result[k] as string).split('\n').filter((l, i, a) => !(i === a.length - 1 && l === ''));
-    }
-    return { status: result.changed === false ? 'ok' : 'changed', result, changes, diffs, delegatedTo };
+    return {
+      target,
+      overlay,
+      probe: { ...ctxBase, remote: overlay && wrapped ? overlay.wrap(probe) : probe },
+      apply: wrapped ? { ...ctxBase, remote: wrapped } : undefined,
+    };
   }
 }
 
-function summaryOf(c: Change): string {
-  return c.kind === 'exec' ? c.summary : c.summary ?? `write ${c.path}`;
-}
-
-function diffOf(c: Change): DiffText | undefined {
-  if (c.kind === 'write') return { path: c.path, before: c.before ?? '', after: c.after };
-  return c.diff;
+/** The contexts a task runs its module with, and what the step needs again afterwards. */
+interface Opened extends ModuleContexts {
+  target: string;
+  overlay?: CheckOverlay;
 }
 
 async function exists(p: string): Promise<boolean> {
