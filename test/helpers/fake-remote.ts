@@ -6,20 +6,20 @@
  *    commands modules build are proven against a real shell, not only compared as strings.
  *  - probeOnly(): the view a module's plan() gets; its mutating methods THROW, so a check-mode
  *    test fails the moment anything tries to change the host.
- *  - makeContext()/runModule()/validateArgs(): a ModuleContext with trivial `{{ var }}`
- *    rendering and a tiny condition evaluator, the engine's validate -> plan -> apply sequence,
- *    and ajv 8 validation of module arguments against the module's own schema.
+ *  - makeContext(): a ModuleContext with trivial `{{ var }}` rendering and a tiny condition
+ *    evaluator; runModule()/validateArgs(): the engine's own pipeline (runner/executor/
+ *    run-module.ts) and argument validation (ModuleRegistry) over those contexts.
  */
 
-import Ajv, { type ValidateFunction } from 'ajv';
+import Ajv from 'ajv';
 import { spawn } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
+import { runModule as runEngineModule, type ModuleOutcome } from '../../runner/executor/run-module';
 import {
-  applyChanges,
   quote,
   type ExecOptions,
   type ExecResult,
@@ -32,6 +32,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '../../runner/module-api';
+import { ModuleRegistry } from '../../runner/module-registry';
 import { splitWords } from '../../modules/command';
 
 export interface Call {
@@ -572,47 +573,61 @@ export function makeContext<R extends Probe>(remote: R, o: ContextOptions = {}):
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation and the engine's sequence
+// Validation and the engine's pipeline
 
-// strictTypes: true makes a sloppy schema fail the tests instead of warning; a type list is
-// deliberate (a `mode` is a string or a YAML number, and under the runtime's coerceTypes only a
-// type list, not anyOf, keeps the number a number)
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strictTypes: true, allowUnionTypes: true });
-const compiled = new WeakMap<TsplayModule, ValidateFunction>();
+const registry = new ModuleRegistry();
+// A schema lint, not validation: strictTypes makes a sloppy schema fail the module's tests
+// instead of warning; a type list is deliberate (a `mode` is a string or a YAML number, and under
+// the runtime's coerceTypes only a type list, not anyOf, keeps the number a number).
+const lint = new Ajv({ useDefaults: true, allErrors: true, strictTypes: true, allowUnionTypes: true });
+const linted = new WeakSet<TsplayModule>();
 
-export function validateArgs(mod: TsplayModule, args: unknown): { valid: boolean; args: any; errors: string[] } {
-  let v = compiled.get(mod);
-  if (!v) {
-    v = ajv.compile(mod.schema);
-    compiled.set(mod, v);
+/** The engine's registry module of that name, checked to be the one the test holds. */
+function engineModule(mod: TsplayModule): TsplayModule {
+  if (registry.get(mod.name) !== mod) throw new Error(`${mod.name}: not the module registered under that name (modules/index.ts)`);
+  if (!linted.has(mod)) {
+    lint.compile(mod.schema);
+    linted.add(mod);
   }
-  const copy = structuredClone(args ?? {});
-  const valid = v(copy) as boolean;
-  const errors = (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params ? ' ' + JSON.stringify(e.params) : ''}`);
-  return { valid, args: copy, errors };
+  return mod;
+}
+
+/** The engine's argument validation (ModuleRegistry: yes/no booleans, ajv's coercion and defaults). */
+export function validateArgs(mod: TsplayModule, args: unknown): { valid: boolean; args: any; errors: string[] } {
+  const r = registry.validate(engineModule(mod).name, (args ?? {}) as Record<string, unknown>);
+  return { valid: r.problems.length === 0, args: r.args, errors: r.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)) };
 }
 
 export interface RunResult {
+  /** the arguments as validated and normalised by the registry */
   args: any;
   plan: Plan;
   /** what apply returned (undefined in check mode or when there was nothing to do) */
   result?: Record<string, unknown>;
   changed: boolean;
+  /** the task's status and the result as `register` would store it, from the engine's runModule */
+  status: ModuleOutcome['status'];
+  registered: Record<string, unknown>;
+  changes?: string[];
+  diffs?: ModuleOutcome['diffs'];
 }
 
 /** Any Remote that can hand out its probe-only view (FakeRemote, LocalRemote, a wrapped real one). */
 export type TestRemote = Remote & { probeOnly(): Probe };
 
-/** validate -> plan (probe view) -> apply unless check mode or nothing to do, like the engine. */
+/**
+ * The engine's own pipeline (runner/executor/run-module.ts) over test contexts; both module
+ * harnesses (this file's runModule, test/modules/ha/fake.ts's runTask) run modules through it.
+ */
+export function runPipeline(mod: TsplayModule, rawArgs: unknown, probe: ModuleContext<Probe>, apply: ModuleContext<Remote>): Promise<ModuleOutcome> {
+  return runEngineModule(engineModule(mod), (rawArgs ?? {}) as Record<string, unknown>, { registry, contexts: async () => ({ probe, apply }) });
+}
+
+/** validate -> plan (probe view, whose mutating methods throw) -> apply unless check mode or nothing to do. */
 export async function runModule(mod: TsplayModule, rawArgs: unknown, remote: TestRemote, o: ContextOptions = {}): Promise<RunResult> {
-  const v = validateArgs(mod, rawArgs);
-  if (!v.valid) throw new Error(`invalid arguments for ${mod.name}: ${v.errors.join('; ')}`);
-  const plan = await mod.plan(v.args, makeContext(remote.probeOnly(), o));
-  const changed = plan.changes.length > 0;
-  if (!changed || o.check) return { args: v.args, plan, changed };
-  const ctx = makeContext<Remote>(remote, o);
-  const result = (mod.apply ? await mod.apply(v.args, plan, ctx) : await applyChanges(plan, ctx)) ?? {};
-  return { args: v.args, plan, result, changed };
+  const out = await runPipeline(mod, rawArgs, makeContext(remote.probeOnly(), o), makeContext<Remote>(remote, o));
+  const { args, plan, applied, status, result, changes, diffs } = out;
+  return { args, plan, result: applied, changed: status === 'changed', status, registered: result, changes, diffs };
 }
 
 export const tmpRoot = os.tmpdir();

@@ -32,7 +32,9 @@ describe('assert', () => {
     expect(validateArgs(assertModule, {}).valid).toBe(false);
     expect(validateArgs(assertModule, { that: [] }).valid).toBe(false);
     expect(validateArgs(assertModule, { that: [{ a: 1 }] }).valid).toBe(false);
-    expect(validateArgs(assertModule, { that: 'x', fail_msg: 1 }).valid).toBe(false);
+    expect(validateArgs(assertModule, { that: 'x', fail_msg: { a: 1 } }).valid).toBe(false);
+    // a YAML number where text is wanted is the text it spells, as the engine's ajv coerces it
+    expect(validateArgs(assertModule, { that: 'x', fail_msg: 1 }).args.fail_msg).toBe('1');
   });
 
   it('check mode: still a check (fails), nothing mutates', async () => {

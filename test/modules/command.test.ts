@@ -91,7 +91,9 @@ describe('command (fake host)', () => {
   it('bad arguments are refused by the schema', () => {
     expect(validateArgs(command, {}).valid).toBe(false);
     expect(validateArgs(command, { cmd: 'ls', argv: ['ls'] }).valid).toBe(false);
-    expect(validateArgs(command, { cmd: 'ls', chdir: 3 }).valid).toBe(false);
+    expect(validateArgs(command, { cmd: 'ls', chdir: ['a'] }).valid).toBe(false);
+    // a YAML number where text is wanted is the text it spells, as the engine's ajv coerces it
+    expect(validateArgs(command, { cmd: 'ls', chdir: 3 }).args.chdir).toBe('3');
     expect(validateArgs(command, { cmd: 'ls', bogus: 1 }).valid).toBe(false);
     expect(validateArgs(command, { argv: [] }).valid).toBe(false);
     const ok = validateArgs(command, { cmd: 'ls' });

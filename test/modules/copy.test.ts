@@ -120,7 +120,9 @@ describe('copy (fake host)', () => {
     expect(validateArgs(copy, { dest: '/x', content: 'a', validate: 'visudo -c' }).valid).toBe(false);
     expect(validateArgs(copy, { dest: '/x', content: 'a', mode: 'rw' }).valid).toBe(false);
     expect(validateArgs(copy, { dest: '/x', content: { a: 1 } }).valid).toBe(false);
-    expect(validateArgs(copy, { dest: '/x', content: 'a', backup: 'yes' }).valid).toBe(false);
+    expect(validateArgs(copy, { dest: '/x', content: 'a', backup: 'maybe' }).valid).toBe(false);
+    // Ansible's boolean words are booleans, as the engine's registry normalises them
+    expect(validateArgs(copy, { dest: '/x', content: 'a', backup: 'yes' }).args.backup).toBe(true);
   });
 
   it('check mode: exact writes planned, nothing mutated', async () => {

@@ -34,7 +34,9 @@ describe('debug', () => {
   it('bad arguments', () => {
     expect(validateArgs(debug, { msg: 'a', var: 'b' }).valid).toBe(false);
     expect(validateArgs(debug, { verbosity: -1 }).valid).toBe(false);
-    expect(validateArgs(debug, { var: 3 }).valid).toBe(false);
+    expect(validateArgs(debug, { var: ['a'] }).valid).toBe(false);
+    // a YAML number where text is wanted is the text it spells, as the engine's ajv coerces it
+    expect(validateArgs(debug, { var: 3 }).args.var).toBe('3');
     expect(validateArgs(debug, { message: 'x' }).valid).toBe(false);
   });
 

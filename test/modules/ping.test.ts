@@ -22,7 +22,9 @@ describe('ping', () => {
   });
 
   it('bad arguments', () => {
-    expect(validateArgs(ping, { data: 1 }).valid).toBe(false);
+    expect(validateArgs(ping, { data: { a: 1 } }).valid).toBe(false);
+    // a YAML number where text is wanted is the text it spells, as the engine's ajv coerces it
+    expect(validateArgs(ping, { data: 1 }).args.data).toBe('1');
     expect(validateArgs(ping, { dta: 'x' }).valid).toBe(false);
   });
 

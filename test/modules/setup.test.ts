@@ -216,7 +216,9 @@ describe('setup module', () => {
   });
 
   it('bad arguments', () => {
-    expect(validateArgs(setup, { filter: 3 }).valid).toBe(false);
+    expect(validateArgs(setup, { filter: { a: 1 } }).valid).toBe(false);
+    // a YAML number where text is wanted is the text it spells, as the engine's ajv coerces it
+    expect(validateArgs(setup, { filter: 3 }).args.filter).toBe('3');
     expect(validateArgs(setup, { gather_timeout: 0 }).valid).toBe(false);
     expect(validateArgs(setup, { fact_path: '/etc' }).valid).toBe(false);
     expect(validateArgs(setup, { gather_subset: ['!all', 'min'] }).valid).toBe(true);

@@ -30,7 +30,9 @@ describe('shell (fake host)', () => {
     expect(validateArgs(shell, {}).valid).toBe(false);
     expect(validateArgs(shell, { cmd: '' }).valid).toBe(false);
     expect(validateArgs(shell, { cmd: 'x', argv: ['x'] }).valid).toBe(false);
-    expect(validateArgs(shell, { cmd: 'x', stdin: 5 }).valid).toBe(false);
+    expect(validateArgs(shell, { cmd: 'x', stdin: ['a'] }).valid).toBe(false);
+    // a YAML number where text is wanted is the text it spells, as the engine's ajv coerces it
+    expect(validateArgs(shell, { cmd: 'x', stdin: 5 }).args.stdin).toBe('5');
     expect(validateArgs(shell, { cmd: 'x', executable: '' }).valid).toBe(false);
   });
 

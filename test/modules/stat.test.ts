@@ -43,7 +43,9 @@ describe('stat', () => {
   it('bad arguments', () => {
     expect(validateArgs(stat, {}).valid).toBe(false);
     expect(validateArgs(stat, { path: '' }).valid).toBe(false);
-    expect(validateArgs(stat, { path: '/x', follow: 'no' }).valid).toBe(false);
+    expect(validateArgs(stat, { path: '/x', follow: 'maybe' }).valid).toBe(false);
+    // Ansible's boolean words are booleans, as the engine's registry normalises them
+    expect(validateArgs(stat, { path: '/x', follow: 'no' }).args.follow).toBe(false);
     expect(validateArgs(stat, { path: '/x', checksum_algorithm: 'crc32' }).valid).toBe(false);
   });
 

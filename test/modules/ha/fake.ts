@@ -1,15 +1,15 @@
 /**
  * Test helpers for the HA modules: a scripted fake host, a real local host (/bin/sh + fs) for
- * running the generated scripts for real, a ModuleContext builder, ajv validation with the
- * engine's options, and a `runTask` that walks validate -> plan -> apply like the executor.
+ * running the generated scripts for real, a ModuleContext builder, and `validate`/`runTask`: the
+ * engine's own argument validation (ModuleRegistry) and validate -> plan -> apply pipeline.
  */
 
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import Ajv from 'ajv';
+import { probeOnly } from '../../../runner/connection/remote';
+import type { ModuleOutcome } from '../../../runner/executor/run-module';
 import {
-  applyChanges,
   type ExecOptions,
   type ExecResult,
   type FileStat,
@@ -21,6 +21,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '../../../runner/module-api';
+import { runPipeline, validateArgs } from '../../helpers/fake-remote';
 
 export interface Call {
   kind: 'query' | 'exec' | 'readFile' | 'stat' | 'writeFile';
@@ -219,14 +220,9 @@ export function makeCtx<R extends Probe>(remote: R, o: CtxOptions = {}): ModuleC
   };
 }
 
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
-
-/** Validate like the engine does; returns the args with defaults applied, or the ajv errors. */
+/** The engine's validation (ModuleRegistry: yes/no booleans, ajv's coercion and defaults as the runtime compiles them). */
 export function validate<A>(mod: TsplayModule<A>, args: unknown): { valid: boolean; args: A; errors: string[] } {
-  const copy = structuredClone(args);
-  const v = ajv.compile(mod.schema);
-  const valid = v(copy) as boolean;
-  return { valid, args: copy as A, errors: (v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`) };
+  return validateArgs(mod, args);
 }
 
 /** Validated args (throws on invalid, so tests read simply). */
@@ -239,23 +235,18 @@ export function argsOf<A>(mod: TsplayModule<A>, args: unknown): A {
 export interface TaskRun {
   plan: Plan;
   changed: boolean;
+  /** the result as `register` would store it */
   result: Record<string, unknown>;
+  status: ModuleOutcome['status'];
 }
 
-/** validate -> plan -> (no changes: ok | check: changed | apply), as the executor does. */
+/**
+ * The engine's own validate -> plan (read-only probe) -> (no changes: ok | check: changed |
+ * apply), through runPipeline (test/helpers/fake-remote.ts), with this file's contexts.
+ */
 export async function runTask<A>(mod: TsplayModule<A>, args: unknown, remote: Remote, o: CtxOptions = {}): Promise<TaskRun> {
-  const a = argsOf(mod, args);
-  const ctx = makeCtx<Remote>(remote, o);
-  const plan = await mod.plan(a, ctx);
-  const result: Record<string, unknown> = { changed: false, ...(plan.result ?? {}) };
-  if (plan.msg !== undefined) result.msg = plan.msg;
-  if (plan.skipped || plan.changes.length === 0 || ctx.check) {
-    return { plan, changed: !plan.skipped && plan.changes.length > 0, result };
-  }
-  result.changed = true;
-  const applied = mod.apply ? await mod.apply(a, plan, ctx) : await applyChanges(plan, ctx);
-  if (applied) Object.assign(result, applied);
-  return { plan, changed: result.changed !== false, result };
+  const out = await runPipeline(mod, args, makeCtx(probeOnly(remote), o), makeCtx<Remote>(remote, o));
+  return { plan: out.plan, changed: out.status === 'changed', result: out.result, status: out.status };
 }
 
 /** Strings a test can push through arguments to prove quoting. */

@@ -77,7 +77,9 @@ describe('file-owner (fake host)', () => {
     expect(validate(fileOwner, { path: 'opt/HA', owner: 'x' }).valid).toBe(false);
     expect(validate(fileOwner, { path: '/opt/HA' }).valid).toBe(false);
     expect(validate(fileOwner, { path: '/opt/HA', owner: 'x', mode: '999' }).valid).toBe(false);
-    expect(validate(fileOwner, { path: '/opt/HA', owner: 'x', recurse: 'yes' }).valid).toBe(false);
+    expect(validate(fileOwner, { path: '/opt/HA', owner: 'x', recurse: 'maybe' }).valid).toBe(false);
+    // Ansible's boolean words are booleans, as the engine's registry normalises them
+    expect(validate(fileOwner, { path: '/opt/HA', owner: 'x', recurse: 'yes' }).args.recurse).toBe(true);
     expect(validate(fileOwner, { path: '/opt/HA', owner: 'x' }).args).toMatchObject({ recurse: true, create: false });
   });
 });
@@ -145,8 +147,8 @@ describe('file-owner (real /bin/sh, real find and chown)', () => {
       expect((await runTask(fileOwner, { path: p, owner: 'daemon', group: 'daemon' }, h)).changed).toBe(false);
     }
     // a hostile user name is refused by the schema, before anything runs
-    await expect(runTask(fileOwner, { path: root, owner: '$(touch /tmp/pwned)', group: 'daemon' }, h)).rejects.toThrow(/\/owner must match pattern/);
-    await expect(runTask(fileOwner, { path: root, owner: 'daemon', group: '--from=root' }, h)).rejects.toThrow(/\/group must match pattern/);
+    await expect(runTask(fileOwner, { path: root, owner: '$(touch /tmp/pwned)', group: 'daemon' }, h)).rejects.toThrow(/file-owner: owner: must match pattern/);
+    await expect(runTask(fileOwner, { path: root, owner: 'daemon', group: '--from=root' }, h)).rejects.toThrow(/file-owner: group: must match pattern/);
     // a name that passes the rule but does not exist is looked up literally and fails cleanly
     await expect(runTask(fileOwner, { path: root, owner: 'no.such-user_x', group: 'daemon' }, h)).rejects.toThrow('user no.such-user_x does not exist');
     expect(fs.existsSync('/tmp/pwned')).toBe(false);

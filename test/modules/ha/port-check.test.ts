@@ -98,7 +98,9 @@ describe('port-check (fake host)', () => {
   test('bad arguments', () => {
     expect(validate(portCheck, {}).valid).toBe(false);
     expect(validate(portCheck, { listening: [70000] }).valid).toBe(false);
-    expect(validate(portCheck, { listening: ['5432'] }).valid).toBe(false);
+    expect(validate(portCheck, { listening: ['pg'] }).valid).toBe(false);
+    // a number given as text (a rendered template) is the number, as the engine's ajv coerces it
+    expect(validate(portCheck, { listening: ['5432'] }).args.listening).toEqual([5432]);
     expect(validate(portCheck, { reach: [{ host: 'x' }] }).valid).toBe(false);
     expect(validate(portCheck, { reach_group: { group: 'db' } }).valid).toBe(false);
     expect(validate(portCheck, { free: [1], mode: 'ping' }).valid).toBe(false);
