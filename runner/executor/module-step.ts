@@ -8,7 +8,7 @@
 import fs from 'fs';
 import path from 'path';
 import { probeOnly } from '../connection/remote';
-import { InterruptedError, ValidationError } from '../errors';
+import { InterruptedError, ModuleFailure, ValidationError } from '../errors';
 import { stripFqcn } from '../loader/keywords';
 import type { PlayDef, TaskDef } from '../loader/types';
 import type { TsplayModule } from '../module-api';
@@ -38,10 +38,13 @@ export class ModuleStep {
     for (;;) {
       this.x.checkInterrupt();
       let out: TaskResult;
+      // a module that ran and failed (rc != 0) still has a result for changed_when to judge
+      let ran = true;
       try {
         out = await this.attempt(run, task, mod, h, scope, vars);
       } catch (e) {
         if (e instanceof InterruptedError) throw e;
+        ran = e instanceof ModuleFailure;
         out = this.x.errorOutcome(e);
       }
       if (out.status === 'unreachable') return out;
@@ -60,14 +63,18 @@ export class ModuleStep {
           return undefined;
         }
       };
-      if (task.changedWhen !== undefined && out.status !== 'failed') {
+      // as Ansible: changed_when judges every result that ran, failed or not; if it cannot be
+      // evaluated, failed_when is not looked at
+      let judged = true;
+      if (task.changedWhen !== undefined && ran) {
         const ch = await condition('changed_when', task.changedWhen);
-        if (ch !== undefined) {
+        if (ch === undefined) judged = false;
+        else {
           out.result.changed = ch;
-          out.status = ch ? 'changed' : 'ok';
+          if (out.status !== 'failed') out.status = ch ? 'changed' : 'ok';
         }
       }
-      if (task.failedWhen !== undefined) {
+      if (task.failedWhen !== undefined && judged) {
         const fw = await condition('failed_when', task.failedWhen);
         if (fw !== undefined) {
           out.result.failed = out.result.failed_when_result = fw;

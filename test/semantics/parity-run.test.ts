@@ -455,3 +455,23 @@ test('a vars file may be a list of mappings, merged in order (Ansible preprocess
   expect(msgs(r)).toEqual(['1 2']);
 });
 
+test('changed_when judges a failed command too: changed_when false + failed_when false is ok (the HA roles rely on it)', () => {
+  const r = run({
+    'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - command: /bin/false
+      changed_when: false
+      failed_when: false
+    - command: /bin/false
+      changed_when: false
+      ignore_errors: true
+    - command: /bin/false
+      failed_when: false
+`,
+  });
+  // ansible-playbook 2.14: ok, failed (ignored), changed; recap ok=3 changed=1 ignored=1
+  expect(results(r).map((e) => e.status)).toEqual(['ok', 'failed', 'changed']);
+  expect(recap(r).hosts.h1).toMatchObject({ ok: 3, changed: 1, ignored: 1 });
+});
+
