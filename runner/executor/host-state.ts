@@ -8,8 +8,10 @@ import { emptyCounters, type HostCounters } from '../output/events';
 export class HostState {
   /** gathered facts: `ansible_facts` plus the injected `ansible_*` names */
   facts: Record<string, unknown> = {};
-  /** set_fact / register / include_vars: above play vars, below extra vars */
+  /** set_fact / register: above play vars, below extra vars */
   runtime: Record<string, unknown> = {};
+  /** include_vars: just below set_fact / register (Ansible's precedence 18 < 19) */
+  included: Record<string, unknown> = {};
   failed = false;
   /** bumped by meta: clear_host_errors, so an enclosing `always` knows not to re-fail the host */
   errorsCleared = 0;

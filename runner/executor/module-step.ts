@@ -127,7 +127,8 @@ export class ModuleStep {
       loc: task.loc,
       contexts: async () => (opened = await this.open(run, task, mod, h, scope, vars)),
       onPlan: (plan) => {
-        if (plan.facts) Object.assign(mod.name === 'setup' ? h.facts : h.runtime, plan.facts);
+        // Ansible's precedence: include_vars (18) below set_fact and register (19)
+        if (plan.facts) Object.assign(mod.name === 'setup' ? h.facts : mod.name === 'include_vars' ? h.included : h.runtime, plan.facts);
       },
       onCheck: (changes) => {
         // remember only what the real run would write: a task forcing check_mode is a probe

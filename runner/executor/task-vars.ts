@@ -94,8 +94,8 @@ export class VarsBuilder {
       let v = cache.get(key);
       if (!v) {
         const h = this.x.host(key);
-        const raw = { ...this.x.s.inventory.hostVars(key), ...h.facts, ...h.runtime, inventory_hostname: key, group_names: this.groupNames(key) };
-        const literal = new Set([...Object.keys(h.facts), ...Object.keys(h.runtime), 'inventory_hostname', 'group_names']);
+        const raw = { ...this.x.s.inventory.hostVars(key), ...h.facts, ...h.included, ...h.runtime, inventory_hostname: key, group_names: this.groupNames(key) };
+        const literal = new Set([...Object.keys(h.facts), ...Object.keys(h.included), ...Object.keys(h.runtime), 'inventory_hostname', 'group_names']);
         v = lazyVars(this.x.s.templar, raw, literal);
         cache.set(key, v);
       }
@@ -135,6 +135,7 @@ export class VarsBuilder {
       ...roleChain(role).map((r) => r.params),
       ...scope.vars,
       task?.vars,
+      h.included,
       h.runtime,
       extra,
       this.x.o.extraVars,
@@ -166,7 +167,7 @@ export class VarsBuilder {
     if (ctx.ansible_host === undefined) ctx.ansible_host = h.name;
     // registered results, set_fact values and facts are data: never rendered again
     const literal = new Set(MAGIC);
-    for (const layer of [h.runtime, h.facts]) for (const k of Object.keys(layer)) if (ctx[k] === layer[k]) literal.add(k);
+    for (const layer of [h.runtime, h.included, h.facts]) for (const k of Object.keys(layer)) if (ctx[k] === layer[k]) literal.add(k);
     return lazyVars(this.x.s.templar, ctx, literal);
   }
 

@@ -475,3 +475,20 @@ test('changed_when judges a failed command too: changed_when false + failed_when
   expect(recap(r).hosts.h1).toMatchObject({ ok: 3, changed: 1, ignored: 1 });
 });
 
+test('include_vars is below set_fact and register (Ansible precedence 18 < 19), whatever the order', () => {
+  const r = run({
+    'iv.yml': 'a: from_include_vars\nb: from_include_vars\nc: from_include_vars\n',
+    'pb.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - set_fact: { a: from_set_fact }
+    - command: echo x
+      register: b
+    - include_vars: iv.yml
+    - debug: msg="{{ a }} {{ b.stdout }} {{ c }}"
+`,
+  });
+  // ansible-playbook 2.14: from_set_fact x from_include_vars
+  expect(msgs(r)).toEqual(['from_set_fact x from_include_vars']);
+});
+
