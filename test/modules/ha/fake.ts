@@ -21,7 +21,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '../../../runner/module-api';
-import { runPipeline, validateArgs } from '../../helpers/fake-remote';
+import { runPipeline, validateArgs } from '../../helpers/module-run';
 
 export interface Call {
   kind: 'query' | 'exec' | 'readFile' | 'stat' | 'writeFile';
@@ -242,7 +242,7 @@ export interface TaskRun {
 
 /**
  * The engine's own validate -> plan (read-only probe) -> (no changes: ok | check: changed |
- * apply), through runPipeline (test/helpers/fake-remote.ts), with this file's contexts.
+ * apply), through runPipeline (test/helpers/module-run.ts), with this file's contexts.
  */
 export async function runTask<A>(mod: TsplayModule<A>, args: unknown, remote: Remote, o: CtxOptions = {}): Promise<TaskRun> {
   const out = await runPipeline(mod, args, makeCtx(probeOnly(remote), o), makeCtx<Remote>(remote, o));
