@@ -9,10 +9,14 @@ import type { ExecOptions, Remote } from '../module-api';
 
 export function interruptible(remote: Remote, signal: AbortSignal | undefined): Remote {
   if (!signal) return remote;
-  const withSignal = (o?: ExecOptions): ExecOptions => ({ ...(o ?? {}), signal: o?.signal ?? signal });
+  return withExecOptions(remote, (o) => ({ ...(o ?? {}), signal: o?.signal ?? signal }));
+}
+
+/** The same remote with every command's options passed through `f` (reads and writes untouched). */
+export function withExecOptions(remote: Remote, f: (o?: ExecOptions) => ExecOptions): Remote {
   return {
-    query: (cmd, o) => remote.query(cmd, withSignal(o)),
-    exec: (cmd, o) => remote.exec(cmd, withSignal(o)),
+    query: (cmd, o) => remote.query(cmd, f(o)),
+    exec: (cmd, o) => remote.exec(cmd, f(o)),
     readFile: (p) => remote.readFile(p),
     stat: (p, o) => remote.stat(p, o),
     writeFile: (p, d, o) => remote.writeFile(p, d, o),

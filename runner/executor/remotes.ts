@@ -14,6 +14,7 @@ import type { ExecOptions, Remote } from '../module-api';
 import { checkBecomeUser } from '../names';
 import { secrets } from '../secrets';
 import type { RunContext } from './context';
+import { withExecOptions } from './interruptible';
 import { OMIT, type Scope } from './scope';
 import type { Vars } from './vars';
 
@@ -119,14 +120,7 @@ export class Remotes {
 
 export function withEnv(remote: Remote, env: Record<string, string> | undefined): Remote {
   if (!env) return remote;
-  const merge = (o?: ExecOptions): ExecOptions => ({ ...(o ?? {}), env: { ...env, ...(o?.env ?? {}) } });
-  return {
-    query: (cmd, o) => remote.query(cmd, merge(o)),
-    exec: (cmd, o) => remote.exec(cmd, merge(o)),
-    readFile: (p) => remote.readFile(p),
-    stat: (p, o) => remote.stat(p, o),
-    writeFile: (p, d, o) => remote.writeFile(p, d, o),
-  };
+  return withExecOptions(remote, (o?: ExecOptions): ExecOptions => ({ ...(o ?? {}), env: { ...env, ...(o?.env ?? {}) } }));
 }
 
 /** The "remote" of a controller-side module: any use is a bug in that module. */
