@@ -61,7 +61,7 @@ export interface FileStat {
 export interface StatOptions {
   /** sha256 of regular files (what change detection compares) */
   checksum?: boolean;
-  /** with checksum: also SHA-1, Ansible's `checksum`, in the same round trip */
+  /** SHA-1 of regular files, Ansible's `checksum` (in the same round trip) */
   sha1?: boolean;
   follow?: boolean;
 }

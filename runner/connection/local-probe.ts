@@ -57,9 +57,9 @@ export async function localStat(paths: string[], opts: StatOptions = {}): Promis
         mtime: Math.floor(st.mtimeMs / 1000),
       };
       if (out.type === 'link' && !opts.follow) out.linkTarget = await fs.readlink(path);
-      if (opts.checksum && out.type === 'file') {
+      if ((opts.checksum || opts.sha1) && out.type === 'file') {
         const content = await fs.readFile(path);
-        out.sha256 = createHash('sha256').update(content).digest('hex');
+        if (opts.checksum) out.sha256 = createHash('sha256').update(content).digest('hex');
         if (opts.sha1) out.sha1 = createHash('sha1').update(content).digest('hex');
       }
       return out;

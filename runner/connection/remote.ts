@@ -179,9 +179,10 @@ export function statCommand(paths: string[], opts: StatOptions = {}): string {
     "printf '\\n'",
     `if [ $# -gt 0 ]; then LC_ALL=C stat ${opts.follow ? '-L ' : ''}--printf '${STAT_FORMAT}' -- "$@" || exit 3; fi`,
   ];
-  if (opts.checksum) {
+  if (opts.checksum || opts.sha1) {
     // the regular files, appended after the existing paths, which `shift` then drops
-    parts.push(`n=$#; for p do if ${isFile}; then set -- "$@" "$p"; fi; done; shift "$n"`, 'if [ $# -gt 0 ]; then LC_ALL=C sha256sum -- "$@" || exit 4; fi');
+    parts.push(`n=$#; for p do if ${isFile}; then set -- "$@" "$p"; fi; done; shift "$n"`);
+    if (opts.checksum) parts.push('if [ $# -gt 0 ]; then LC_ALL=C sha256sum -- "$@" || exit 4; fi');
     // Ansible's `checksum` is SHA-1: the stat module asks for it in the same round trip
     if (opts.sha1) parts.push('if [ $# -gt 0 ]; then LC_ALL=C sha1sum -- "$@" || exit 4; fi');
   }
@@ -244,8 +245,8 @@ function parseStat(host: string, paths: string[], r: RawExecResult, opts: StatOp
       mtime: Number(mtime),
     });
   }
-  if (checksum) {
-    for (const st of out) {
+  {
+    for (const st of checksum ? out : []) {
       if (st.type !== 'file') continue;
       // sha256sum starts a line with '\\' when it had to escape the name; the hash follows
       let line = upTo('\n', `checksum of ${st.path}`);

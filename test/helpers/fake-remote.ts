@@ -186,7 +186,7 @@ export class FakeRemote implements Remote {
       };
       if (e.type === 'link') st.linkTarget = e.target;
       if (e.type === 'file' && opts.checksum) st.sha256 = sha256(e.content);
-      if (e.type === 'file' && opts.checksum && opts.sha1) st.sha1 = createHash('sha1').update(e.content).digest('hex');
+      if (e.type === 'file' && opts.sha1) st.sha1 = createHash('sha1').update(e.content).digest('hex');
       return st;
     });
   }

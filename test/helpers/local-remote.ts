@@ -115,7 +115,7 @@ export class LocalRemote implements Remote {
       };
       if (type === 'link') st.linkTarget = await fs.promises.readlink(p);
       if (type === 'file' && opts.checksum) st.sha256 = sha256(await fs.promises.readFile(p));
-      if (type === 'file' && opts.checksum && opts.sha1) st.sha1 = createHash('sha1').update(await fs.promises.readFile(p)).digest('hex');
+      if (type === 'file' && opts.sha1) st.sha1 = createHash('sha1').update(await fs.promises.readFile(p)).digest('hex');
       out.push(st);
     }
     return out;
