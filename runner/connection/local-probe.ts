@@ -7,11 +7,24 @@
  */
 
 import { createHash } from 'crypto';
-import { promises as fs, readFileSync } from 'fs';
+import { promises as fs, readFileSync, statSync } from 'fs';
 import type { FileStat, StatOptions } from '../module-api';
 
+/** the last parse of each file, by its mtime and size: a user created by a task changes both */
+const parsed = new Map<string, { key: string; names: Map<number, string> }>();
+
 function idNames(file: string): Map<number, string> {
+  let key = '';
+  try {
+    const st = statSync(file);
+    key = `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    /* no file: names stay UNKNOWN */
+  }
+  const hit = parsed.get(file);
+  if (hit && key && hit.key === key) return hit.names;
   const m = new Map<number, string>();
+  if (key) parsed.set(file, { key, names: m });
   try {
     for (const line of readFileSync(file, 'utf8').split('\n')) {
       const f = line.split(':');
@@ -23,7 +36,7 @@ function idNames(file: string): Map<number, string> {
   return m;
 }
 
-// read per call of localStat's batch: users created by an earlier task must be seen
+// checked per call of localStat's batch: users created by an earlier task must be seen
 function typeOf(st: import('fs').Stats): FileStat['type'] {
   if (st.isSymbolicLink()) return 'link';
   if (st.isFile()) return 'file';

@@ -11,6 +11,7 @@ import type { BecomeSpec, Connection, ConnectionSpec, HostKeyPolicy } from '../c
 import { TsplayError } from '../errors';
 import type { TaskDef } from '../loader/types';
 import type { ExecOptions, Remote } from '../module-api';
+import { sshSettings } from '../inventory/connection-vars';
 import { checkBecomeUser } from '../names';
 import { secrets } from '../secrets';
 import type { RunContext } from './context';
@@ -60,7 +61,7 @@ export class Remotes {
       name,
       type,
       address: str(['ansible_host', 'tsplay_host']) ?? name,
-      ...(await import('../inventory/connection-vars')).sshSettings(name, vars, this.x.o),
+      ...sshSettings(name, vars, this.x.o),
       user: str(['ansible_user', 'ansible_ssh_user', 'tsplay_user']) ?? (type === 'local' ? undefined : os.userInfo().username),
       privateKeyFile: expand(str(['ansible_ssh_private_key_file', 'ansible_private_key_file', 'tsplay_private_key_file'])),
       password,
