@@ -68,7 +68,9 @@ export const PLAY_KEYS = new Set<string>([
   'max_fail_percentage',
 ]);
 
-export const LOOP_KEYS = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control'] as const;
+/** `with_<lookup>` loops expanded at run time (runner/executor/loop-lookups.ts), besides with_dict/with_fileglob */
+export const WITH_LOOKUPS = ['items', 'together', 'nested', 'cartesian', 'indexed_items', 'flattened', 'sequence', 'subelements'] as const;
+export const LOOP_KEYS = ['loop', 'with_list', 'with_dict', 'with_fileglob', ...WITH_LOOKUPS.map((k) => `with_${k}`), 'loop_control'] as const;
 
 /** Keywords of a task that runs a module. */
 export const TASK_KEYS = new Set<string>([

@@ -16,6 +16,7 @@ import {
   INCLUDE_KEYS,
   INCLUDE_ROLE_ARGS,
   LOOP_CONTROL_KEYS,
+  LOOP_KEYS,
   META_ACTIONS,
   TASK_KEYS,
   UNSUPPORTED_TASK_KEYS,
@@ -66,9 +67,9 @@ export interface Scope {
   notify?: string[];
 }
 
-type LoopOut = { loop?: unknown; loopControl?: TaskDef['loopControl'] };
+type LoopOut = { loop?: unknown; loopLookup?: TaskDef['loopLookup']; loopControl?: TaskDef['loopControl'] };
 
-const LOOP_WORDS = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob'];
+const LOOP_WORDS = LOOP_KEYS.filter((k) => k !== 'loop_control') as string[];
 
 export class TaskParser {
   roles!: RoleLoader;
@@ -146,7 +147,7 @@ export class TaskParser {
       else if (n in UNSUPPORTED_TASK_KEYS) this.sess.error(`'${k}' is not supported by tsplay`, keyLoc(raw, k, scope.file), UNSUPPORTED_TASK_KEYS[n]);
       else if (/^with_[a-z_]+$/.test(n)) {
         this.sess.error(`'${k}' is not supported`, keyLoc(raw, k, scope.file),
-          "use 'loop' (with_items, with_list, with_dict and with_fileglob are accepted)");
+          `use 'loop' (${LOOP_WORDS.filter((w) => w !== 'loop').join(', ')} are accepted)`);
       } else unknown.push(k);
     }
 
@@ -364,6 +365,7 @@ export class TaskParser {
     const loop = await this.readLoop(v, raw, scope);
     const task: TaskDef = keepSource<TaskDef>({ kind: 'task', ...out, ...this.base(scope, loc, out), module, args, ...t }, raw);
     if (loop.loop !== undefined) task.loop = loop.loop;
+    if (loop.loopLookup) task.loopLookup = loop.loopLookup;
     if (loop.loopControl) task.loopControl = loop.loopControl;
     if (delegateTo) task.delegateTo = delegateTo;
     if (t.notify) this.notifyLoc.set(task, valueLoc(raw, 'notify', scope.file));
@@ -508,19 +510,22 @@ export class TaskParser {
               isMapping(val) ? "to loop over a mapping use \"{{ x | dict2items }}\" or 'with_dict'" : undefined);
           }
           break;
-        case 'with_items':
-          // with_items flattens one level (loop does not); done here for written lists
-          if (Array.isArray(val)) out.loop = val.flatMap((x) => (Array.isArray(x) ? x : [x]));
-          else if (typeof val === 'string') out.loop = hasTemplate(val) ? val : [val];
-          else if (val !== null && typeof val !== 'object') out.loop = [val];
-          else this.sess.error(`'with_items' must be a list or a template giving a list, got ${typeName(val)}`, at);
-          break;
         case 'with_dict':
           out.loop = this.withDict(val, at);
           break;
         case 'with_fileglob':
           out.loop = await this.withFileglob(val, at, scope);
           break;
+        default: {
+          // with_items, with_together, with_sequence, ...: the terms are rendered per host, then
+          // the lookup makes the items (executor/loop-lookups.ts); with_items flattens one level
+          const kind = k.slice('with_'.length) as NonNullable<TaskDef['loopLookup']>;
+          if (Array.isArray(val) || typeof val === 'string' || typeof val === 'number') {
+            out.loop = val;
+            out.loopLookup = kind;
+          } else this.sess.error(`'${k}' must be a list or a template giving a list, got ${typeName(val)}`, at);
+          break;
+        }
       }
     }
     if ('loop_control' in raw) {
@@ -683,6 +688,7 @@ export class TaskParser {
     // its own tags select the include; the included tasks get only the enclosing ones (Ansible)
     const inc: IncludeDef = keepSource<IncludeDef>({ kind: 'include_tasks', ...out, ...this.base(scope, loc, out), target, params: { ...(out.vars ?? {}) }, parentTags: scope.tags }, raw);
     if (loop.loop !== undefined) inc.loop = loop.loop;
+    if (loop.loopLookup) inc.loopLookup = loop.loopLookup;
     if (loop.loopControl) inc.loopControl = loop.loopControl;
     if (scope.handler) this.sess.error('include_tasks cannot be used as a handler', loc);
     else if (target && !hasTemplate(target)) await this.checkInclude(target, valueLoc(raw, key, scope.file), inc.parentTags, scope);
@@ -768,6 +774,7 @@ export class TaskParser {
     const inc: IncludeDef = keepSource<IncludeDef>({ kind: 'include_role', ...out, ...this.base(scope, loc, out), target: name ?? '', params: { ...(out.vars ?? {}) }, parentTags: scope.tags }, raw);
     if (tasksFrom !== undefined) inc.tasksFrom = tasksFrom;
     if (loop.loop !== undefined) inc.loop = loop.loop;
+    if (loop.loopLookup) inc.loopLookup = loop.loopLookup;
     if (loop.loopControl) inc.loopControl = loop.loopControl;
     scope.play.dynamicRoles = true;
     if (scope.handler) this.sess.error('include_role cannot be used as a handler', loc);

@@ -9,7 +9,7 @@
  */
 
 import type { Pos } from '../yaml';
-import type { BoolKeywordField, StringKeywordField } from './keywords';
+import type { BoolKeywordField, StringKeywordField, WITH_LOOKUPS } from './keywords';
 
 export type Loc = Pos;
 
@@ -53,8 +53,10 @@ export interface TaskDef extends CommonKeywords {
   module: string;
   /** args as written (k=v strings already split into a mapping; free-form put under the module's key) */
   args: Record<string, unknown>;
+  /** `with_dict`/`with_fileglob` are normalised into `loop` */
   loop?: unknown;
-  /** `with_items` etc. are normalised into `loop` */
+  /** a `with_<lookup>` loop: the lookup that turns the rendered terms into items */
+  loopLookup?: (typeof WITH_LOOKUPS)[number];
   loopControl?: { loopVar?: string; indexVar?: string; label?: string; pause?: number };
   register?: string;
   notify?: string[];
@@ -91,6 +93,7 @@ export interface IncludeDef extends CommonKeywords {
   /** the enclosing play/block/role tags: what the included tasks inherit (not the include's own) */
   parentTags: string[];
   loop?: unknown;
+  loopLookup?: TaskDef['loopLookup'];
   loopControl?: TaskDef['loopControl'];
   role?: RoleRef;
   dir: string;
