@@ -17,6 +17,7 @@ import {
   keyRepr,
   MISSING,
   setKey,
+  strOf,
   toText,
   truthy,
   typeName,
@@ -222,7 +223,7 @@ class Evaluation implements FilterEnv {
   private binary(n: Extract<Node, { t: 'bin' }>): unknown {
     const l = this.need(this.ev(n.l), n.l);
     const r = this.need(this.ev(n.r), n.r);
-    if (n.op === '~') return toText(l) + toText(r);
+    if (n.op === '~') return strOf(l) + strOf(r);
     const num = (v: unknown) => typeof v === 'number' || typeof v === 'boolean';
     const bad = (): never =>
       this.fail(n, `unsupported operand types for ${n.op}: ${typeName(l)} and ${typeName(r)}`, n.op === '+' && (typeof l === 'string' || typeof r === 'string') ? 'join text with ~ (it converts numbers), or convert with | int' : undefined);

@@ -4,7 +4,7 @@
 
 import { TemplateError } from '../../errors';
 import type { Kwargs } from './predicates';
-import { isMapping, mappingKeys, toText, typeName } from './values';
+import { isMapping, mappingKeys, strOf, toText, typeName } from './values';
 
 export type { Kwargs };
 
@@ -26,8 +26,9 @@ export interface FilterDef {
 
 export const f = (fn: FilterDef['fn'], acceptsUndefined = false): FilterDef => ({ fn, acceptsUndefined });
 
+/** Python's str() of a filter's input: none is 'None' (Jinja's soft_str). */
 export function str(v: unknown): string {
-  return toText(v);
+  return strOf(v);
 }
 
 export function needString(name: string, v: unknown): string {

@@ -5,7 +5,7 @@
 
 import { TemplateError } from '../../errors';
 import { FILTERS, FilterEnv, Kwargs } from './filters';
-import { deepEqual, isMapping, mappingEntries, mappingGet, mappingKeys, toText } from './values';
+import { deepEqual, isMapping, mappingEntries, mappingGet, mappingKeys, strOf, toText } from './values';
 
 export function callMethod(obj: unknown, m: string, a: unknown[], kw: Kwargs, unknown: () => never): unknown {
   if (typeof obj === 'string') {
@@ -45,7 +45,7 @@ export function callMethod(obj: unknown, m: string, a: unknown[], kw: Kwargs, un
       case 'join': {
         const items = a[0];
         if (!Array.isArray(items)) throw new TemplateError('join() expects a list');
-        return items.map(toText).join(s);
+        return items.map(strOf).join(s);
       }
       case 'find':
         return s.indexOf(strArg(0));

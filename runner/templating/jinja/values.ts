@@ -177,6 +177,14 @@ export function toText(v: unknown): string {
 }
 
 /**
+ * Python's str() inside an expression (`~`, join, string filters): none is 'None' there; only
+ * a bare none printed by a template is nothing (toText, Ansible's finalize).
+ */
+export function strOf(v: unknown): string {
+  return v === null || v === undefined ? 'None' : toText(v);
+}
+
+/**
  * Read `obj[key]` the way templates may: own properties of plain data only, array/string
  * indexes (negative counts from the end, as in Python) and Liquid's `size`, `first`, `last`.
  * Returns MISSING when there is nothing there.

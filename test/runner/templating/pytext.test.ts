@@ -35,3 +35,12 @@ describe('pyJson', () => {
   });
   test('astral characters become a surrogate pair', () => expect(pyJson('😀')).toBe('"\\ud83d\\ude00"'));
 });
+
+describe('none inside expressions is str(None), a bare none prints nothing', () => {
+  // ansible-playbook 2.14: "a=None b=None/z c=None d=" for this template
+  test('~, join, string filter, bare output', async () => {
+    const { Templar } = await import('../../../runner/templating');
+    const t = new Templar();
+    expect(await t.renderString("a={{ none ~ '' }} b={{ [none, 'z'] | join('/') }} c={{ none | string }} d={{ none }}", {})).toBe('a=None b=None/z c=None d=');
+  });
+});
