@@ -152,7 +152,7 @@ describe('tasks', () => {
           - frobnicate: x
           - debug: msg=x
             async: 10
-            with_nested: [[1], [2]]
+            with_random_choice: [[1], [2]]
           - "just text"
     ` })).toEqual([
       "ROOT/site.yml:5:7: unknown keyword 'whne' — did you mean 'when'?",
@@ -165,7 +165,7 @@ describe('tasks', () => {
       "ROOT/site.yml:16:7: unknown keyword 'loopp' — did you mean 'loop'?",
       "ROOT/site.yml:17:7: unknown module 'frobnicate'",
       "ROOT/site.yml:19:7: 'async' is not supported by tsplay",
-      "ROOT/site.yml:20:7: 'with_nested' is not supported",
+      "ROOT/site.yml:20:7: 'with_random_choice' is not supported",
       "ROOT/site.yml:21:7: a task must be a mapping (keyword: value), got the string 'just text'",
     ]);
   });

@@ -269,7 +269,7 @@ describe('tasks', () => {
     ]);
   });
 
-  test('with_items flattens a written list; with_list does not; with_dict becomes key/value items', async () => {
+  test('with_items and the other lookups keep their terms for the run (flattened there); with_list is a plain loop; with_dict becomes key/value items', async () => {
     const p = await onePlay(`
       - hosts: all
         tasks:
@@ -286,13 +286,13 @@ describe('tasks', () => {
           - debug: msg={{ item }}
             with_items: single
     `);
-    expect(p.tasks.map((i) => task(i).loop)).toEqual([
-      ['a', 'b', 'c', ['d']],
-      ['a', ['b', 'c']],
-      '{{ packages }}',
-      [{ key: 'alice', value: 1 }, { key: 'bob', value: { uid: 2 } }],
-      '{{ users | dict2items }}',
-      ['single'],
+    expect(p.tasks.map((i) => [task(i).loop, task(i).loopLookup])).toEqual([
+      [['a', ['b', 'c'], [['d']]], 'items'],
+      [['a', ['b', 'c']], undefined],
+      ['{{ packages }}', 'items'],
+      [[{ key: 'alice', value: 1 }, { key: 'bob', value: { uid: 2 } }], undefined],
+      ['{{ users | dict2items }}', undefined],
+      ['single', 'items'],
     ]);
   });
 
@@ -502,7 +502,7 @@ describe('more forms', () => {
             no_log: off
             run_once: y
     `, { 'x.yml': '- ping:\n' });
-    expect(p.tasks[0]).toMatchObject({ kind: 'include_tasks', loop: ['a', 'b', 'c'], loopControl: { loopVar: 'f' }, become: true });
+    expect(p.tasks[0]).toMatchObject({ kind: 'include_tasks', loop: [['a', 'b'], 'c'], loopLookup: 'items', loopControl: { loopVar: 'f' }, become: true });
     expect(p.tasks[1]).toMatchObject({ noLog: false, runOnce: true });
   });
 });
