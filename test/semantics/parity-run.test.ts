@@ -14,6 +14,11 @@ function run(files: Record<string, string>, extra: string[] = []) {
   return runTsplay(['run', path.join(dir, 'pb.yml'), '-i', path.join(dir, 'hosts.ini'), '--format', 'json', ...extra], { cwd: dir });
 }
 
+/** A one-play playbook on all hosts, without fact gathering: `body` is its task list. */
+function tasks(body: string): string {
+  return `- hosts: all\n  gather_facts: false\n  tasks:\n${body}`;
+}
+
 /** The debug messages of a run, in order (one host). */
 function msgs(r: ReturnType<typeof run>, host = 'h1'): unknown[] {
   return results(r)
@@ -24,10 +29,7 @@ function msgs(r: ReturnType<typeof run>, host = 'h1'): unknown[] {
 describe('handlers', () => {
   test('every handler listening to a topic runs, in definition order (d11)', () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - command: echo
+      'pb.yml': tasks(`    - command: echo
       notify: topic
   post_tasks:
     - debug: msg="{{ a | default('NO') }} {{ b | default('NO') }} {{ order | default([]) | join(',') }}"
@@ -37,7 +39,7 @@ describe('handlers', () => {
       listen: topic
     - set_fact: { b: ran, order: "{{ (order | default([])) + ['unnamed'] }}" }
       listen: topic
-`,
+`),
     });
     expect(r.code).toBe(0);
     expect(msgs(r)).toEqual(['ran ran named,unnamed']);
@@ -63,10 +65,7 @@ describe('handlers', () => {
 
   test('meta: flush_handlers with a false when does not flush (d26)', () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - command: echo
+      'pb.yml': tasks(`    - command: echo
       notify: h
     - meta: flush_handlers
       when: false
@@ -74,7 +73,7 @@ describe('handlers', () => {
   handlers:
     - name: h
       debug: { msg: handler ran }
-`,
+`),
     });
     expect(r.code).toBe(2);
     expect(msgs(r)).toEqual([]);
@@ -84,31 +83,25 @@ describe('handlers', () => {
 describe('results', () => {
   test("a successful task's registered result has failed: false; failed_when adds failed_when_result (d05)", () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - shell: exit 0
+      'pb.yml': tasks(`    - shell: exit 0
       register: a
     - shell: exit 0
       failed_when: false
       register: b
     - debug: msg="{{ a.failed }} {{ 'failed_when_result' in b }} {{ b.failed_when_result }}"
-`,
+`),
     });
     expect(msgs(r)).toEqual(['False True False']);
   });
 
   test("a changed_when that errors fails the task and keeps the command's fields (d18)", () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - command: echo foo
+      'pb.yml': tasks(`    - command: echo foo
       changed_when: nosuchvar
       register: r
       ignore_errors: true
     - debug: msg="{{ r is failed }} {{ r.stdout }} {{ r.changed_when_result is defined }}"
-`,
+`),
     });
     expect(r.code).toBe(0);
     expect(msgs(r)).toEqual(['True foo True']);
@@ -116,10 +109,7 @@ describe('results', () => {
 
   test('until with retries: 3 that never holds reports attempts: 3 after 4 runs (d30)', () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - shell: echo x >> {{ playbook_dir }}/runs
+      'pb.yml': tasks(`    - shell: echo x >> {{ playbook_dir }}/runs
       register: u
       failed_when: true
       until: u is successful
@@ -129,7 +119,7 @@ describe('results', () => {
     - shell: wc -l < {{ playbook_dir }}/runs
       register: n
     - debug: msg="{{ u.attempts }} {{ n.stdout | trim }}"
-`,
+`),
     });
     expect(msgs(r)).toEqual(['3 4']);
   });
@@ -141,17 +131,14 @@ describe('blocks and failures', () => {
   test('a host that failed leaves ansible_play_batch and ansible_play_hosts (d09)', () => {
     const r = run({
       'hosts.ini': TWO,
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - block:
+      'pb.yml': tasks(`    - block:
         - fail:
           when: inventory_hostname == 'h1'
       rescue:
         - fail:
           when: inventory_hostname == 'h1'
     - debug: msg="{{ ansible_play_hosts | join(',') }} {{ ansible_play_batch | join(',') }}"
-`,
+`),
     });
     expect(r.code).toBe(2);
     expect(msgs(r, 'h2')).toEqual(['h2 h2']);
@@ -160,16 +147,13 @@ describe('blocks and failures', () => {
   test('meta: clear_host_errors in always brings the host back; the run exits 0 (d08)', () => {
     const r = run({
       'hosts.ini': TWO,
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - block:
+      'pb.yml': tasks(`    - block:
         - fail:
           when: inventory_hostname == 'h1'
       always:
         - meta: clear_host_errors
     - debug: msg=after
-`,
+`),
     });
     expect(r.code).toBe(0);
     expect(msgs(r, 'h1')).toEqual(['after']);
@@ -216,15 +200,12 @@ describe('blocks and failures', () => {
 describe('variables, loops and tags', () => {
   test('set_fact turns the strings true/false/yes/no into booleans, k=v form included (d01)', () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - set_fact: a=false b=Yes c=on
+      'pb.yml': tasks(`    - set_fact: a=false b=Yes c=on
     - set_fact: { d: "{{ 'no' }}" }
     - debug: msg="{{ a is boolean }} {{ b is boolean }} {{ c is string }} {{ d is boolean }}"
     - debug: msg=ran
       when: a
-`,
+`),
     });
     expect(msgs(r)).toEqual(['True True True True']);
   });
@@ -236,10 +217,7 @@ describe('variables, loops and tags', () => {
 
   test('a false when skips a task whose loop is undefined; a true one fails on it (d06)', () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - debug: msg="{{ item }}"
+      'pb.yml': tasks(`    - debug: msg="{{ item }}"
       loop: "{{ nosuch }}"
       when: nosuch is defined
     - debug: msg="{{ item }}"
@@ -248,7 +226,7 @@ describe('variables, loops and tags', () => {
       ignore_errors: true
       register: r2
     - debug: msg="{{ r2 is failed }}"
-`,
+`),
     });
     expect(results(r)[0].status).toBe('skipped');
     expect(msgs(r)).toEqual(['true']);
@@ -256,14 +234,11 @@ describe('variables, loops and tags', () => {
 
   test('set_fact in a loop sees what the previous item set, over task vars (d23)', () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - set_fact: { acc: "{{ acc + [item] }}" }
+      'pb.yml': tasks(`    - set_fact: { acc: "{{ acc + [item] }}" }
       loop: [two, three]
       vars: { acc: [one] }
     - debug: msg="{{ acc | join(',') }}"
-`,
+`),
     });
     expect(msgs(r)).toEqual(['one,two,three']);
   });
@@ -294,17 +269,14 @@ describe('variables, loops and tags', () => {
   ])('tags %p run %p (evaluate_tags; d25)', (args, want) => {
     const r = run(
       {
-        'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - debug: msg=never
+        'pb.yml': tasks(`    - debug: msg=never
       tags: [never, donever]
     - debug: msg=tagged
       tags: tag
     - debug: msg=untagged
     - debug: msg=always
       tags: [always, keep]
-`,
+`),
       },
       args,
     );
@@ -358,10 +330,7 @@ describe('includes', () => {
 describe('recap', () => {
   test('an ignored failure of a command counts as ok, ignored and changed; a rescued one as rescued', () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - command: /bin/false
+      'pb.yml': tasks(`    - command: /bin/false
       ignore_errors: true
     - shell: exit 3
       ignore_errors: true
@@ -371,7 +340,7 @@ describe('recap', () => {
         - command: /bin/false
       rescue:
         - debug: msg=rescued
-`,
+`),
     });
     expect(r.code).toBe(0);
     // ansible-playbook 2.14 on this playbook: ok=4 changed=2 failed=0 rescued=1 ignored=2
@@ -382,10 +351,7 @@ describe('recap', () => {
 describe('handler names', () => {
   test('a name notifies the first handler of that name only; every listener of it runs', () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - command: echo
+      'pb.yml': tasks(`    - command: echo
       notify: n
     - meta: flush_handlers
     - debug: msg="{{ a | default('-') }} {{ b | default('-') }} {{ c | default('-') }}"
@@ -397,7 +363,7 @@ describe('handler names', () => {
     - name: other
       set_fact: { c: listener }
       listen: n
-`,
+`),
     });
     // ansible-playbook 2.14 (targets/handlers/test_handlers_listen.yml): first - listener
     expect(msgs(r)).toEqual(['first - listener']);
@@ -427,10 +393,7 @@ describe('handler names', () => {
 describe('any_errors_fatal and clear_host_errors', () => {
   test('clear_host_errors in an outer always resumes the play after an any_errors_fatal failure (targets/blocks/main.yml)', () => {
     const r = run({
-      'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - block:
+      'pb.yml': tasks(`    - block:
         - block:
             - fail:
           any_errors_fatal: true
@@ -439,7 +402,7 @@ describe('any_errors_fatal and clear_host_errors', () => {
         - meta: clear_host_errors
   post_tasks:
     - debug: msg="post {{ ran_always }}"
-`,
+`),
     });
     // ansible-playbook 2.14: the post task runs, recap failed=1, exit 0
     expect(msgs(r)).toEqual(['post True']);
@@ -457,10 +420,7 @@ test('a vars file may be a list of mappings, merged in order (Ansible preprocess
 
 test('changed_when judges a failed command too: changed_when false + failed_when false is ok (the HA roles rely on it)', () => {
   const r = run({
-    'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - command: /bin/false
+    'pb.yml': tasks(`    - command: /bin/false
       changed_when: false
       failed_when: false
     - command: /bin/false
@@ -468,7 +428,7 @@ test('changed_when judges a failed command too: changed_when false + failed_when
       ignore_errors: true
     - command: /bin/false
       failed_when: false
-`,
+`),
   });
   // ansible-playbook 2.14: ok, failed (ignored), changed; recap ok=3 changed=1 ignored=1
   expect(results(r).map((e) => e.status)).toEqual(['ok', 'failed', 'changed']);
@@ -478,15 +438,12 @@ test('changed_when judges a failed command too: changed_when false + failed_when
 test('include_vars is below set_fact and register (Ansible precedence 18 < 19), whatever the order', () => {
   const r = run({
     'iv.yml': 'a: from_include_vars\nb: from_include_vars\nc: from_include_vars\n',
-    'pb.yml': `- hosts: all
-  gather_facts: false
-  tasks:
-    - set_fact: { a: from_set_fact }
+    'pb.yml': tasks(`    - set_fact: { a: from_set_fact }
     - command: echo x
       register: b
     - include_vars: iv.yml
     - debug: msg="{{ a }} {{ b.stdout }} {{ c }}"
-`,
+`),
   });
   // ansible-playbook 2.14: from_set_fact x from_include_vars
   expect(msgs(r)).toEqual(['from_set_fact x from_include_vars']);
