@@ -138,7 +138,8 @@ export class ModuleStep {
     });
     const delegatedTo = opened && opened.target !== h.name ? opened.target : undefined;
     const { status, result, changes, diffs } = out;
-    return changes ? { status, result, changes, diffs, delegatedTo } : { status, result, delegatedTo };
+    const check = opened?.probe.check;
+    return changes ? { status, result, changes, diffs, delegatedTo, check } : { status, result, delegatedTo, check };
   }
 
   /** The task's contexts on its host (or its delegate): check/diff mode, environment, connection. */

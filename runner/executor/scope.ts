@@ -59,6 +59,8 @@ export interface TaskResult {
   changes?: string[];
   /** the host the module ran on, when delegate_to sent it elsewhere */
   delegatedTo?: string;
+  /** the task ran in check mode (its check_mode keyword or --check): changes are "would" */
+  check?: boolean;
 }
 
 /** A role and the roles it is a dependency of, outermost first. */

@@ -224,8 +224,7 @@ export class TaskRunner {
     const extra: Parameters<TaskRunner['recordResult']>[4] = { msg: loopDone && out.status !== 'failed' ? undefined : msg, show };
     if (!noLog && diffs?.length && !loopDone) extra.diff = diffs;
     if (!noLog && changes?.length && !loopDone && (this.x.o.diff || this.x.o.verbosity > 0 || this.x.o.check) && extra.msg === undefined) {
-      const check = await this.x.keywordBool('check_mode', task.checkMode ?? scope.checkMode, () => this.x.vars.taskVars(run, h, scope, task), task.loc, this.x.o.check);
-      extra.msg = `${check ? 'would: ' : ''}${changes.join('; ')}`;
+      extra.msg = `${out.check ? 'would: ' : ''}${changes.join('; ')}`;
     }
     if (task.delegateTo ?? scope.delegateTo) extra.delegated_to = String(out.delegatedTo ?? task.delegateTo ?? scope.delegateTo);
     this.recordResult(h, name, { ...out, result: shown }, Date.now() - t0, extra);

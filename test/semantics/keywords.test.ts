@@ -180,3 +180,15 @@ describe('templated play keywords and action names', () => {
     expect(r.stderr).toMatch(/pb\.yml:1.*strategy: 'fast'/);
   });
 });
+
+describe('the change line says "would" exactly when the task ran in check mode', () => {
+  test.each([
+    [[] as string[], '    dry: true\n', 'would: '],
+    [['--check'], '    dry: false\n', ''],
+  ])('%p with %s', (extra, vars, prefix) => {
+    const dir = project(`    - copy: { content: "x\\n", dest: "{{ playbook_dir }}/f" }\n      check_mode: "{{ dry }}"\n`, undefined, vars);
+    const r = run(dir, [...extra, '-v']);
+    expect(r.code).toBe(0);
+    expect(String(results(r)[0].msg)).toMatch(new RegExp(`^${prefix}create `));
+  });
+});
