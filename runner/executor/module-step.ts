@@ -9,6 +9,7 @@ import fs from 'fs';
 import path from 'path';
 import { probeOnly } from '../connection/remote';
 import { InterruptedError, ModuleFailure, ValidationError } from '../errors';
+import { controllerFileCandidates } from '../loader/controller-files';
 import { stripFqcn } from '../loader/keywords';
 import type { PlayDef, TaskDef } from '../loader/types';
 import type { TsplayModule } from '../module-api';
@@ -200,15 +201,10 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** Controller-side lookup of a role/playbook file, Ansible's order. */
+/** Controller-side lookup of a role/playbook file, Ansible's order (loader/controller-files.ts). */
 async function findFile(name: string, kind: 'templates' | 'files' | 'vars', task: TaskDef, play: PlayDef): Promise<string> {
-  if (path.isAbsolute(name)) {
-    if (await exists(name)) return name;
-    throw new ValidationError(`${kind.slice(0, -1)} file not found: ${name}`, task.loc);
-  }
-  const candidates: string[] = [];
-  if (task.role) candidates.push(path.join(task.role.path, kind, name), path.join(task.role.path, name));
-  candidates.push(path.join(task.dir, kind, name), path.join(task.dir, name), path.join(play.dir, kind, name), path.join(play.dir, name));
+  const candidates = controllerFileCandidates(name, kind, task, play);
   for (const c of candidates) if (await exists(c)) return c;
-  throw new ValidationError(`${kind.slice(0, -1)} file '${name}' not found`, task.loc, `searched: ${[...new Set(candidates)].join(', ')}`);
+  if (path.isAbsolute(name)) throw new ValidationError(`${kind.slice(0, -1)} file not found: ${name}`, task.loc);
+  throw new ValidationError(`${kind.slice(0, -1)} file '${name}' not found`, task.loc, `searched: ${candidates.join(', ')}`);
 }

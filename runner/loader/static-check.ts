@@ -16,7 +16,8 @@
 import fs from 'fs';
 import path from 'path';
 import { MultiError, TsplayError, ValidationError, type SourceLocation } from '../errors';
-import { posOfValue } from '../yaml';
+import { decodeUtf8, posOfValue } from '../yaml';
+import { controllerFileCandidates } from './controller-files';
 import type { Loader } from './index';
 import { sourceOf } from './sources';
 import type { IncludeDef, PlayDef, Playbook, RoleRef, TaskDef, TaskItem } from './types';
@@ -157,9 +158,11 @@ class StaticChecker {
     if (!lf.template) return;
     let text: string;
     try {
-      text = fs.readFileSync(found, 'utf8');
+      // strict UTF-8, as the template module reads it: a bad byte is an error here too
+      text = decodeUtf8(fs.readFileSync(found), found);
     } catch (e) {
-      this.errors.push(new ValidationError(`cannot read template ${found}: ${(e as Error).message}`, loc));
+      if (e instanceof TsplayError) this.errors.push(e);
+      else this.errors.push(new ValidationError(`cannot read template ${found}: ${(e as Error).message}`, loc));
       return;
     }
     // a source without a line: positions inside the template file
@@ -223,10 +226,6 @@ function moduleKey(t: TaskDef, raw: Record<string, unknown> | undefined): string
 
 /** The executor's lookup of a controller file (runner/executor/module-step.ts findFile), without the error. */
 function findLocal(name: string, kind: 'templates' | 'files', task: TaskDef, play: PlayDef): { found?: string; searched: string[] } {
-  if (path.isAbsolute(name)) return { found: fs.existsSync(name) ? name : undefined, searched: [name] };
-  const candidates: string[] = [];
-  if (task.role) candidates.push(path.join(task.role.path, kind, name), path.join(task.role.path, name));
-  candidates.push(path.join(task.dir, kind, name), path.join(task.dir, name), path.join(play.dir, kind, name), path.join(play.dir, name));
-  const searched = [...new Set(candidates)];
+  const searched = controllerFileCandidates(name, kind, task, play);
   return { found: searched.find((c) => fs.existsSync(c)), searched };
 }

@@ -161,6 +161,15 @@ const NOT_UTF8: Case[] = [
     code: 2,
     error: /fatal: \[localhost\]: FAILED! => .*vars\/latin\.yml:1: not valid UTF-8 at byte 10 \(0xe9\)/,
   },
+  {
+    name: 'a latin-1 template is refused before the first connection, naming the file and line',
+    files: {
+      'templates/t.j2': LATIN1('a\nmotd=caf\u00e9\n'),
+      'site.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - command: touch {{ playbook_dir }}/RAN\n    - template: { src: t.j2, dest: "{{ playbook_dir }}/out" }\n`,
+    },
+    code: 1,
+    error: /templates\/t\.j2:2: not valid UTF-8 at byte 10 \(0xe9\)/,
+  },
   { name: 'an encoded surrogate (CESU-8) in the playbook', files: { 'site.yml': Buffer.concat([Buffer.from(site('  vars:\n    v: "')), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"\n')]) }, code: 1, error: /site\.yml:\d+: not valid UTF-8 at byte \d+ \(0xed\)/ },
 ];
 
