@@ -85,7 +85,9 @@ export function writeScript(w: WriteScriptInput): string {
   const modeBits = w.mode !== undefined ? Number.parseInt(w.mode, 8) : undefined;
   // The shell creates files 0666 & ~umask: a mode without x and special bits is made directly
   // (no chmod). The private directory keeps the file unreachable meanwhile, whatever its mode.
-  const umask = modeBits !== undefined ? (0o777 & ~modeBits).toString(8).padStart(3, '0') : undefined;
+  // The owner keeps read and write until the end: the checksum and the validator read the file
+  // (a 0200 or 0000 file made by a non-root writer could not be read back), chmod comes last.
+  const umask = modeBits !== undefined ? (0o777 & ~(modeBits | 0o600)).toString(8).padStart(3, '0') : undefined;
   // The script works from inside the private directory: a relative path is made absolute first.
   const abs = (p: string): string => (p.startsWith('/') ? quote(p) : `"$o"/${quote(p)}`);
   const lines: string[] = [
@@ -128,12 +130,6 @@ export function writeScript(w: WriteScriptInput): string {
     // a non-root writer cannot give a file away: the file stays its own, as before
     lines.push(`if [ -n "$reg" ] && [ "$7:$8" != "$2:$3" ]; then chown -- "$7:$8" ${rel} 2>/dev/null || :; fi`);
   }
-  if (modeBits !== undefined) {
-    lines.push(`[ "$4" = ${modeBits.toString(8)} ] || chmod -- ${quote(w.mode!)} ${rel} || fail chmod`);
-  } else {
-    // the shell made a new file 0666 & ~umask already: the default for a new file
-    lines.push(`if [ -n "$reg" ] && [ "$9" != "$4" ]; then chmod -- "$9" ${rel} || fail chmod; fi`);
-  }
   if (w.validate !== undefined) {
     const tempRef = `"$d"/${quote(name)}`;
     const words = w.validate.some((x) => x.includes('%s')) ? w.validate : [...w.validate, '%s'];
@@ -143,6 +139,13 @@ export function writeScript(w: WriteScriptInput): string {
     const argv = [`'${words[0].replace(/'/g, `'\\''`)}'`, ...words.slice(1).map((x) => validateWord(x, tempRef))];
     if (words[0].includes('%s')) argv[0] = validateWord(words[0], tempRef);
     lines.push(`( cd -P -- "$o" 2>/dev/null || cd /; exec ${argv.join(' ')} ) </dev/null || fail validate`);
+  }
+  // the mode last (after chown, which clears setuid/setgid; after validate, which reads the file)
+  if (modeBits !== undefined) {
+    lines.push(`[ "$4" = ${modeBits.toString(8)} ] || chmod -- ${quote(w.mode!)} ${rel} || fail chmod`);
+  } else {
+    // the shell made a new file 0666 & ~umask already: the default for a new file
+    lines.push(`if [ -n "$reg" ] && [ "$9" != "$4" ]; then chmod -- "$9" ${rel} || fail chmod; fi`);
   }
   lines.push('n=');
   if (w.backup !== undefined) {

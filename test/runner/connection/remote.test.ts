@@ -210,8 +210,8 @@ describe('writeFile', () => {
     expect(backupName('/x', new Date(2024, 0, 2, 3, 4, 5))).toBe('/x.20240102-030405');
   });
 
-  test('the exact mode whatever it is; a mode the shell can create directly costs no chmod and no mktemp (PATH shims)', async () => {
-    const shims = programShims(path.join(dir, 'wshims'), ['mktemp', 'chmod', 'chown', 'mv', 'sync', 'cat']);
+  test('the exact mode whatever it is; a mode the shell can create directly costs no chmod; one cat, one mv, no chown (PATH shims)', async () => {
+    const shims = programShims(path.join(dir, 'wshims'), ['chmod', 'chown', 'mv', 'sync', 'cat']);
     const shimmed = shimmedRemote(shims.dir);
     const calls = shims.calls;
     for (const mode of ['0644', '0640', '0600', '0666', '0755', '4755', '0444', '0000', '1777']) {
@@ -220,13 +220,31 @@ describe('writeFile', () => {
       await shimmed.writeFile(f, `content ${mode}`, { mode });
       expect(`${mode}: ${(fs.statSync(f).mode & 0o7777).toString(8).padStart(4, '0')}`).toBe(`${mode}: ${mode}`);
       expect(fs.readFileSync(f, 'utf8')).toBe(`content ${mode}`);
-      // no x and no special bits: the shell creates the file with that mode (in the private dir)
-      const direct = ['0644', '0640', '0600', '0666', '0444', '0000'].includes(mode);
+      // no x, no special bits and the owner can read and write: the shell creates the file with
+      // that mode (in the private dir); 0444 and 0000 are set last, after checksum and validate
+      const direct = ['0644', '0640', '0600', '0666'].includes(mode);
       expect(`${mode}: ${calls().filter((c) => c === 'chmod').length}`).toBe(`${mode}: ${direct ? 0 : 1}`);
-      expect(calls()).not.toContain('mktemp');
+      expect(calls().filter((c) => c === 'cat')).toHaveLength(1);
+      expect(calls()).not.toContain('chown');
       expect(calls().filter((c) => c === 'mv')).toHaveLength(1);
     }
     expect(leftovers(dir)).toEqual([]);
+  });
+
+  test('a non-root writer can give its file a mode without owner read (0200, 0000): checksum and validate read it first', async () => {
+    const wdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-nobody-'));
+    fs.chmodSync(wdir, 0o777);
+    try {
+      const asNobody = createRemote(conn, { user: 'nobody', method: 'sudo' });
+      for (const mode of ['0200', '0000']) {
+        const f = path.join(wdir, `m${mode}`);
+        await asNobody.writeFile(f, `c ${mode}`, { mode, validate: 'test -s %s' });
+        expect(`${mode}: ${(fs.statSync(f).mode & 0o7777).toString(8).padStart(4, '0')}`).toBe(`${mode}: ${mode}`);
+        expect(fs.readFileSync(f, 'utf8')).toBe(`c ${mode}`);
+      }
+    } finally {
+      fs.rmSync(wdir, { recursive: true, force: true });
+    }
   });
 
   test('failure to write (no such directory) is an error naming the step', async () => {
