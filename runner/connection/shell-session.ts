@@ -81,7 +81,9 @@ export const INTERRUPT_GRACE_MS = 2000;
 export function interruptCommand(pid: number, pgid: number): string {
   const p = Math.trunc(pid);
   const g = Math.trunc(pgid);
-  return `kill -INT -- -${g} 2>/dev/null; for c in $(cat /proc/${p}/task/${p}/children 2>/dev/null); do kill -INT -- -"$c" 2>/dev/null; done; true`;
+  // `kill -- -1` would signal every process the user may signal: only real groups, never 0 or 1
+  if (!(p > 1 && g > 1)) return 'true';
+  return `kill -INT -- -${g} 2>/dev/null; for c in $(cat /proc/${p}/task/${p}/children 2>/dev/null); do [ "$c" -gt 1 ] && kill -INT -- -"$c" 2>/dev/null; done; true`;
 }
 
 const READY_RE = /tsplay-ready (\d+) (\d+)\n/;
