@@ -59,7 +59,8 @@ export default defineModule<StatArgs>({
     const wantSum = args.get_checksum ?? true;
     // one hash program per stat: SHA-1 for Ansible's default, sha256 otherwise (also reused)
     const sha1 = wantSum && (args.checksum_algorithm ?? 'sha1') === 'sha1';
-    const [st] = await ctx.remote.stat([args.path], { checksum: wantSum && !sha1, sha1, follow: args.follow ?? false });
+    const alg = args.checksum_algorithm ?? 'sha1';
+    const [st] = await ctx.remote.stat([args.path], { checksum: wantSum && alg === 'sha256', sha1, follow: args.follow ?? false });
     if (!st.exists) return { changes: [], result: { stat: { exists: false, path: args.path } } };
     const stat: Record<string, unknown> = {
       exists: true,
@@ -76,7 +77,7 @@ export default defineModule<StatArgs>({
       mtime: st.mtime,
     };
     if (st.type === 'link') stat.lnk_target = st.linkTarget;
-    if (st.sha256 !== undefined || st.sha1 !== undefined) stat.checksum = await checksum(st, args, ctx.remote);
+    if (wantSum && st.type === 'file') stat.checksum = await checksum(st, args, ctx.remote);
     return { changes: [], result: { stat } };
   },
 });
