@@ -11,6 +11,7 @@ import { NodeSSH } from 'node-ssh';
 import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { utils as ssh2Utils } from 'ssh2';
 import { HostKeyError, TsplayError, UnreachableError } from '../errors';
+import { connectWithRetry, ShedError } from './connect-retry';
 import { SessionDiedError } from './errors';
 import { DEFAULT_KEEPALIVE_COUNT, DEFAULT_KEEPALIVE_INTERVAL_MS } from '../inventory/connection-vars';
 import { knownKeyTypes, readKnownHosts, verifyHostKey } from './known-hosts';
@@ -182,6 +183,8 @@ export class SshConnection implements Connection {
   private readonly home: string;
   /** number of TCP connections opened (tests, diagnostics) */
   connects = 0;
+  /** connect attempts the server dropped before the handshake and that were retried (MaxStartups) */
+  handshakeDrops = 0;
 
   constructor(readonly spec: ConnectionSpec, opts: SshOptions = {}) {
     this.name = spec.name;
@@ -331,15 +334,35 @@ export class SshConnection implements Connection {
     };
     if (sock) (config as { sock?: unknown }).sock = sock;
     else config.host = t.address;
-    const ssh = new NodeSSH();
+    const once = async (msLeft: number): Promise<Client> => {
+      const ssh = new NodeSSH();
+      try {
+        await ssh.connect({ ...config, readyTimeout: msLeft } as never);
+      } catch (e) {
+        ssh.connection?.end();
+        throw e;
+      }
+      return ssh.connection!;
+    };
+    let client: Client;
     try {
-      await ssh.connect(config as never);
+      // a forwarded stream through a jump host is used once; a direct TCP connect can be retried
+      const r = sock ? { value: await once(spec.timeoutMs), drops: 0 } : await connectWithRetry(once, { timeoutMs: spec.timeoutMs });
+      client = r.value;
+      this.handshakeDrops += r.drops;
     } catch (e) {
-      ssh.connection?.end();
       if (hostKeyError) throw hostKeyError;
+      if (e instanceof ShedError) {
+        this.handshakeDrops += e.drops;
+        const err = new UnreachableError(
+          spec.name,
+          `${spec.name}: ${describeConnectError(t, e.last)}: the server dropped all ${e.drops} attempts before the SSH handshake within ${(e.elapsedMs / 1000).toFixed(1)} s`,
+        );
+        err.hint = "the server sheds connections (sshd's MaxStartups?): lower --forks, or raise MaxStartups or --timeout";
+        throw err;
+      }
       throw new UnreachableError(spec.name, `${spec.name}: ${describeConnectError(t, e as Error)}`);
     }
-    const client = ssh.connection!;
     // node-ssh stops listening for errors once connected; an unhandled 'error' would crash us.
     client.on('error', () => undefined);
     return client;
