@@ -38,18 +38,17 @@
  */
 'use strict';
 
-const { spawn, execFileSync } = require('child_process');
+const { execFileSync } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
+const { life, cleanup, onSignals, startFleet, run, recap, median, log } = require('./fleet');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PB_SRC = path.join(__dirname, 'ansible');
 const TASKS = 20;
 const out = (s) => void process.stdout.write(s + '\n');
-const log = (s) => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 // ---------------------------------------------------------------- floor child (own process)
 
@@ -145,219 +144,7 @@ function parseArgs(argv) {
   return o;
 }
 
-// ---------------------------------------------------------------- sshd fleet
-
-const cleanups = [];
-
-async function freePort(address) {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, address, () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitForBanner(address, port, ms) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, address);
-      c.once('data', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`sshd on ${address}:${port} did not answer within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function keygen(file, type) {
-  execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'tsplay-bench', '-f', file], { stdio: 'ignore' });
-}
-
-function childrenOf(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function killPid(pid, sig) {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-async function startFleet(work, count) {
-  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const clientKey = path.join(work, 'client_ed25519');
-  keygen(clientKey, 'ed25519');
-  const authorized = path.join(work, 'authorized_keys');
-  fs.copyFileSync(`${clientKey}.pub`, authorized);
-  const hosts = [];
-  const procs = [];
-  cleanups.push(async () => {
-    // per-connection children first, so no session outlives its daemon
-    for (const p of procs) for (const c of childrenOf(p.pid)) killPid(c, 'SIGKILL');
-    await Promise.all(
-      procs.map(
-        (p) =>
-          new Promise((resolve) => {
-            if (p.exitCode !== null || p.signalCode !== null) return resolve();
-            p.once('exit', resolve);
-            killPid(p.pid, 'SIGTERM');
-            setTimeout(() => {
-              killPid(p.pid, 'SIGKILL');
-              resolve();
-            }, 3000).unref();
-          }),
-      ),
-    );
-  });
-  const script =
-    'mount --bind /usr/share/base-files/dot.bashrc /root/.bashrc && ' +
-    'mount --bind /usr/share/base-files/dot.profile /root/.profile && ' +
-    'exec /usr/sbin/sshd -D -e -f "$0"';
-  const known = [];
-  for (let i = 1; i <= count; i++) {
-    const name = `h${i}`;
-    const address = `127.0.1.${i}`;
-    const dir = path.join(work, 'sshd', name);
-    fs.mkdirSync(dir, { recursive: true });
-    keygen(path.join(dir, 'host_ed25519'), 'ed25519');
-    const port = await freePort(address);
-    const cfg = path.join(dir, 'sshd_config');
-    fs.writeFileSync(
-      cfg,
-      [
-        `Port ${port}`,
-        `ListenAddress ${address}`,
-        `HostKey ${dir}/host_ed25519`,
-        `PidFile ${dir}/sshd.pid`,
-        `AuthorizedKeysFile ${authorized}`,
-        'PermitRootLogin prohibit-password',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'UsePAM no',
-        'StrictModes no',
-        'MaxSessions 10',
-        // ansible's forks connect at once; keep the default throttle from refusing them
-        'MaxStartups 100:30:200',
-        'LogLevel ERROR',
-        '',
-      ].join('\n'),
-    );
-    const p = spawn('unshare', ['-m', 'sh', '-c', script, cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (c) => (err = (err + c.toString()).slice(-4000)));
-    procs.push(p);
-    hosts.push({ name, address, port, err: () => err });
-    known.push(`[${address}]:${port} ${fs.readFileSync(path.join(dir, 'host_ed25519.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ')}`);
-  }
-  await Promise.all(hosts.map((h) => waitForBanner(h.address, h.port, 15000).catch((e) => { throw new Error(`${e.message}: ${h.err()}`); })));
-  const knownHosts = path.join(work, 'known_hosts');
-  fs.writeFileSync(knownHosts, known.join('\n') + '\n');
-  return { hosts, clientKey, knownHosts };
-}
-
 // ---------------------------------------------------------------- measured runs
-
-/** Highest sum of RSS (KiB) over pid and its descendants, sampled from /proc. */
-function treeRssKiB(root) {
-  const parent = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parent.set(Number(d), ppid);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  let sum = 0;
-  for (const pid of parent.keys()) {
-    let p = pid;
-    while (p > 1 && p !== root) p = parent.get(p) ?? 0;
-    if (p !== root) continue;
-    try {
-      sum += Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4; // statm counts 4 KiB pages
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return sum;
-}
-
-function run(cmd, args, { env, timeoutS, cwd, sampleTree }) {
-  return new Promise((resolve, reject) => {
-    if (stopping) return reject(new Error('interrupted'));
-    const rssFile = path.join(os.tmpdir(), `tsplay-bench-rss-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-    const t0 = process.hrtime.bigint();
-    // own process group, so a timeout ends the whole run (forks, ssh clients) by one pgid
-    const p = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args], {
-      env: { ...process.env, ...env },
-      cwd,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c) => (stdout += c.toString()));
-    p.stderr.on('data', (c) => (stderr += c.toString()));
-    let treePeak = 0;
-    const sampler = sampleTree ? setInterval(() => (treePeak = Math.max(treePeak, treeRssKiB(p.pid))), 100) : undefined;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killPid(-p.pid, 'SIGKILL');
-    }, timeoutS * 1000);
-    const abort = () => killPid(-p.pid, 'SIGKILL');
-    cleanups.push(abort);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      clearTimeout(timer);
-      if (sampler) clearInterval(sampler);
-      cleanups.splice(cleanups.indexOf(abort), 1);
-      let rss = NaN;
-      try {
-        rss = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-        fs.rmSync(rssFile, { force: true });
-      } catch {
-        // killed before time wrote it
-      }
-      resolve({ ms, code, timedOut, stdout, stderr, rssKiB: rss, treeKiB: treePeak });
-    });
-  });
-}
-
-/** Sum of the PLAY RECAP counters over all hosts (same line format in both tools). */
-function recap(text) {
-  const tot = { hosts: 0, ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0 };
-  for (const line of text.split('\n')) {
-    const m = /^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)(?:\s+skipped=(\d+))?/.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
-    if (!m) continue;
-    tot.hosts++;
-    tot.ok += +m[2];
-    tot.changed += +m[3];
-    tot.unreachable += +m[4];
-    tot.failed += +m[5];
-    tot.skipped += +(m[6] || 0);
-  }
-  return tot;
-}
-
-/** A digest of each host's tree: relative paths, types, modes, contents, link targets. */
 function treeDigest(dir) {
   const h = crypto.createHash('sha256');
   const walk = (d, rel) => {
@@ -377,12 +164,6 @@ function treeDigest(dir) {
   return h.digest('hex').slice(0, 16);
 }
 
-function median(xs) {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 // ---------------------------------------------------------------- main
 
 async function main(argv) {
@@ -392,7 +173,7 @@ async function main(argv) {
   if (!fs.existsSync(path.join(ROOT, 'dist/runner/cli.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const ansibleVersion = o.ansible.length ? execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0] : 'not run';
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-vs-ansible-'));
-  cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
+  life.cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
   const results = [];
   const problems = [];
   try {
@@ -436,11 +217,11 @@ async function main(argv) {
         const digests = {};
         for (const v of variants) {
           for (let rep = 0; rep < v.reps; rep++) {
-            if (stopping) throw new Error('interrupted');
+            if (life.stopping) throw new Error('interrupted');
             fs.rmSync(remoteRoot, { recursive: true, force: true });
             for (const phase of ['first', 'second', 'check']) {
               // no await between this check and run(): nothing is created in a work dir being removed
-              if (stopping) throw new Error('interrupted');
+              if (life.stopping) throw new Error('interrupted');
               const check = phase === 'check';
               let r;
               if (v.tool === 'tsplay') {
@@ -574,34 +355,7 @@ function table(results, o, ns) {
   return lines.join('\n');
 }
 
-let cleaning;
-let stopping = false;
-function cleanup() {
-  stopping = true;
-  cleaning ??= (async () => {
-    while (cleanups.length) {
-      const f = cleanups.pop();
-      try {
-        await f();
-      } catch (e) {
-        log(`cleanup: ${e.message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    log(`${sig}: stopping the runs and the sshd daemons`);
-    cleanup().finally(() => {
-      // main()'s pending awaits would keep node alive: die of the same signal, now that all is down
-      process.removeAllListeners(sig);
-      process.kill(process.pid, sig);
-    });
-  });
-}
-
+onSignals();
 main(process.argv.slice(2)).catch(async (e) => {
   process.stderr.write(`${e.stack || e}\n`);
   process.exitCode = 1;
