@@ -26,6 +26,7 @@ import type { Playbook, TaskItem } from './loader/types';
 import type { EventInput, RunEvent } from './output/events';
 import { now } from './output/events';
 import { BatchedStdout, colorWanted, err, isTty, out, promptSecret, readStdin } from './output/terminal';
+import { accountNameProblem } from './names';
 import { secrets } from './secrets';
 import type { Vault } from './vault/index';
 import type { YamlOptions } from './yaml';
@@ -49,7 +50,7 @@ Exit codes: 0 ok, 1 usage/input/internal error, 2 a host failed, 4 a host unreac
 const RUN_HELP = `Usage: tsplay run PLAYBOOK -i INVENTORY [options]
 
 Inventory and hosts:
-  -i, --inventory PATH       inventory file or directory (repeatable)
+  -i, --inventory PATH       inventory file or directory, or a host list 'web1,web2,' (repeatable)
   -l, --limit PATTERN        further limit the hosts (Ansible host patterns)
       --list-hosts           print the hosts each play would run on, then exit
 Mode:
@@ -64,6 +65,10 @@ Mode:
   -e, --extra-vars VARS      k=v pairs, YAML/JSON, or @file (repeatable; highest precedence)
 Execution:
   -f, --forks N              hosts in parallel (default 20)
+  -c, --connection TYPE      ssh or local, for hosts whose inventory sets no ansible_connection
+                             (the play's 'connection:' keyword wins over it)
+  -u, --user USER            SSH user for hosts whose inventory sets no ansible_user
+                             (the 'remote_user:' keyword wins over it)
       --timeout SECONDS      SSH connect timeout (default 10)
       --keepalive-interval S  seconds of silence before an SSH keepalive is sent (default 15; 0: off)
       --keepalive-count N    unanswered keepalives before the host is unreachable (default 3): a frozen
@@ -92,6 +97,10 @@ Shows the inventory as tsplay reads it: --list as JSON (like ansible-inventory),
 interface ParsedRun {
   playbook?: string;
   inventories: string[];
+  /** -c: the connection type for hosts whose inventory does not set one */
+  connection?: string;
+  /** -u: the remote user for hosts whose inventory does not set one */
+  remoteUser?: string;
   check: boolean;
   diff: boolean;
   limit?: string;
@@ -130,11 +139,25 @@ const num = (flag: string, v: string, min: number): number => {
   return n;
 };
 
+/** A source that does not exist but has a comma is a host list (`-i web1,web2,`), as Ansible reads it. */
+function checkInventories(sources: string[]): void {
+  for (const inv of sources) if (!fs.existsSync(inv) && !inv.includes(',')) throw new UsageError(`inventory not found: ${inv}`);
+}
+
 const OPTIONS: OptSpec[] = [
   { names: ['-i', '--inventory', '--inventory-file'], arg: true, set: (p, v) => p.inventories.push(v) },
   { names: ['-C', '--check'], arg: false, set: (p) => (p.check = true) },
   { names: ['-D', '--diff'], arg: false, set: (p) => (p.diff = true) },
   { names: ['-l', '--limit'], arg: true, set: (p, v) => (p.limit = p.limit ? `${p.limit}:&${v}` : v) },
+  { names: ['-c', '--connection'], arg: true, set: (p, v) => {
+    if (v !== 'ssh' && v !== 'local' && v !== 'smart') throw new UsageError(`--connection expects ssh or local, got '${v}'`);
+    p.connection = v === 'smart' ? 'ssh' : v;
+  } },
+  { names: ['-u', '--user'], arg: true, set: (p, v) => {
+    const problem = accountNameProblem(v);
+    if (problem) throw new UsageError(`--user ${problem}`);
+    p.remoteUser = v;
+  } },
   { names: ['-f', '--forks'], arg: true, set: (p, v) => (p.forks = num('--forks', v, 1)) },
   { names: ['-t', '--tags'], arg: true, set: (p, v) => p.tags.push(...v.split(',').map((x) => x.trim()).filter(Boolean)) },
   { names: ['--skip-tags'], arg: true, set: (p, v) => p.skipTags.push(...v.split(',').map((x) => x.trim()).filter(Boolean)) },
@@ -362,7 +385,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const vault = await makeVault(p);
   const yamlOpts: YamlOptions = { decrypt: vault?.decryptFn };
   const extraVars = await parseExtraVars(p.extraVars, yamlOpts);
-  for (const inv of p.inventories) if (!fs.existsSync(inv)) throw new UsageError(`inventory not found: ${inv}`);
+  checkInventories(p.inventories);
   const inventory = await Inventory.load(p.inventories, { decrypt: vault?.decryptFn });
   const modules = new ModuleRegistry();
   const rolesPath = (process.env.TSPLAY_ROLES_PATH ?? process.env.ANSIBLE_ROLES_PATH ?? '').split(':').filter(Boolean);
@@ -443,6 +466,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     knownHostsFile: p.knownHosts,
     becomePassword,
     connPassword,
+    connection: p.connection,
+    remoteUser: p.remoteUser,
     signal: ac.signal,
     version: VERSION,
   };
@@ -476,7 +501,7 @@ async function cmdInventory(argv: string[]): Promise<number> {
   if (!p.inventories.length) throw new UsageError('missing -i INVENTORY', undefined, INVENTORY_HELP.split('\n')[0]);
   const modes = [p.list, p.graph !== undefined, p.hostName !== undefined].filter(Boolean).length;
   if (modes !== 1) throw new UsageError('give exactly one of --list, --graph, --host NAME');
-  for (const inv of p.inventories) if (!fs.existsSync(inv)) throw new UsageError(`inventory not found: ${inv}`);
+  checkInventories(p.inventories);
   const { Inventory } = await import('./inventory/index');
   const vault = await makeVault(p);
   const inventory = await Inventory.load(p.inventories, { decrypt: vault?.decryptFn });

@@ -211,6 +211,8 @@ export interface TsplayModule<A = any> {
   rawArgs?: string[];
   /** the free-form string form (`command: ls -l`) is put under this argument */
   freeForm?: string;
+  /** argument names may be templates, rendered per host before plan (set_fact: `"{{ item }}": 1`) */
+  templatedKeys?: boolean;
   /** runs on the controller; the engine gives it no connection (debug, set_fact, assert, ...) */
   local?: boolean;
   plan(args: A, ctx: ModuleContext<Probe>): Promise<Plan>;

@@ -35,6 +35,8 @@ function describeError(e: ErrorObject): ArgProblem {
       return { path, message: `must be one of: ${(e.params.allowedValues as unknown[]).join(', ')}` };
     case 'type':
       return { path, message: `must be of type ${e.params.type}` };
+    case 'propertyNames':
+      return { path, message: `'${String(e.params.propertyName)}' is not a valid name here` };
     case 'anyOf':
     case 'oneOf':
       return { path, message: 'does not match any accepted form (see tsplay doc)' };
@@ -122,7 +124,8 @@ export class ModuleRegistry implements ModuleCatalog {
     if (v(copy)) return { args: copy, problems: [] };
     // an anyOf/oneOf failure reports each branch's errors too: keep only the summary line
     const errs = (v.errors ?? []).filter((e) => !/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath));
-    const problems = errs.map(describeError).filter((p, i, a) => a.findIndex((q) => q.path === p.path && q.message === p.message) === i);
+    // a bad property name also fails its pattern: the propertyNames error alone says it better
+    const problems = errs.filter((e) => e.propertyName === undefined || e.keyword === 'propertyNames').map(describeError).filter((p, i, a) => a.findIndex((q) => q.path === p.path && q.message === p.message) === i);
     return { args: copy, problems };
   }
 

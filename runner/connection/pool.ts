@@ -7,8 +7,13 @@ import { LocalConnection } from './local';
 import type { Connection, ConnectionSpec } from './types';
 import { DEFAULT_MAX_SESSIONS } from './session-pool';
 
+/** One connection per host and way of reaching it (a play's `connection: local` is another one). */
+export function connectionKey(spec: ConnectionSpec): string {
+  return [spec.name, spec.type, spec.user ?? '', spec.address, spec.port].join('\0');
+}
+
 export class ConnectionPool {
-  private readonly conns = new Map<string, Promise<Connection>>();
+  private readonly conns = new Map<string, { name: string; conn: Promise<Connection> }>();
   private readonly maxChannelsPerHost: number;
 
   constructor(opts: { maxChannelsPerHost?: number } = {}) {
@@ -16,13 +21,21 @@ export class ConnectionPool {
   }
 
   get(spec: ConnectionSpec): Promise<Connection> {
-    let c = this.conns.get(spec.name);
+    const key = connectionKey(spec);
+    let c = this.conns.get(key);
     if (!c) {
-      c = this.open(spec);
-      this.conns.set(spec.name, c);
+      c = { name: spec.name, conn: this.open(spec) };
+      this.conns.set(key, c);
       // an unreachable host is remembered by its connection (it throws the same error on use)
     }
-    return c;
+    return c.conn;
+  }
+
+  /** `meta: reset_connection`: close the host's connections; the next task opens new ones. */
+  async reset(name: string): Promise<void> {
+    const mine = [...this.conns].filter(([, c]) => c.name === name);
+    for (const [k] of mine) this.conns.delete(k);
+    await Promise.all(mine.map(async ([, c]) => (await c.conn.catch(() => null))?.close().catch(() => undefined)));
   }
 
   private async open(spec: ConnectionSpec): Promise<Connection> {
@@ -37,6 +50,6 @@ export class ConnectionPool {
   async closeAll(): Promise<void> {
     const all = [...this.conns.values()];
     this.conns.clear();
-    await Promise.all(all.map(async (p) => (await p.catch(() => null))?.close().catch(() => undefined)));
+    await Promise.all(all.map(async (c) => (await c.conn.catch(() => null))?.close().catch(() => undefined)));
   }
 }

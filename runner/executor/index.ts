@@ -120,7 +120,7 @@ export class PlaybookExecutor {
       await this.runBatch(run);
       const active = run.hosts.filter((h) => h.active);
       if (active.length === 0 && batches.length > 1) break; // a batch that failed entirely stops the play
-      if (run.aborted) break;
+      if (run.aborted && !run.batchEnded) break;
     }
     this.x.s.emit({ type: 'play_end', name: playName });
   }

@@ -202,6 +202,17 @@ export class ItemRunner {
       case 'end_host':
         for (const h of hosts) if (await this.metaApplies(run, meta, h, scope)) h.ended = true;
         break;
+      case 'end_batch':
+        // the hosts of this serial batch stop here; the next batch starts the play again
+        run.aborted = true;
+        run.batchEnded = true;
+        break;
+      case 'reset_connection':
+        for (const h of hosts) if (await this.metaApplies(run, meta, h, scope)) await this.x.remotes.reset(h.name);
+        break;
+      case 'clear_facts':
+        for (const h of hosts) if (await this.metaApplies(run, meta, h, scope)) for (const k of Object.keys(h.facts)) delete h.facts[k];
+        break;
       case 'clear_host_errors':
         for (const h of run.hosts) {
           if (h.unreachable) continue;

@@ -119,8 +119,9 @@ export class ModuleStep {
     // args: templated except the module's raw (condition) args; `omit` removes a key
     const raw = new Set(mod.rawArgs ?? []);
     const args: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(task.args)) {
-      args[k] = raw.has(k) ? v : await this.x.s.templar.renderValue(v, vars, task.loc);
+    for (const [k0, v] of Object.entries(task.args)) {
+      const k = mod.templatedKeys && hasTemplate(k0) ? String(await this.x.s.templar.renderValue(k0, vars, task.loc)) : k0;
+      args[k] = raw.has(k0) ? v : await this.x.s.templar.renderValue(v, vars, task.loc);
     }
     let opened: Opened | undefined;
     const out = await runModule(mod, stripOmit(args) as Record<string, unknown>, {
@@ -158,7 +159,7 @@ export class ModuleStep {
       connVars = { ...(await this.x.s.templar.renderValue(dh, vars)) as Vars };
     }
     const env = await this.x.remotes.environment(scope, vars);
-    const remote = mod.local ? undefined : await this.x.remotes.remoteFor(target, connVars, scope, task);
+    const remote = mod.local ? undefined : await this.x.remotes.remoteFor(target, connVars, scope, task, vars);
     const wrapped = remote ? interruptible(withEnv(remote, env), this.x.o.signal) : undefined;
     const ctxBase = {
       host: h.name,

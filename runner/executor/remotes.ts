@@ -5,6 +5,7 @@
 
 import os from 'os';
 import path from 'path';
+import { connectionKey } from '../connection/pool';
 import { createRemote } from '../connection/remote';
 import { becomeKey } from '../connection/session-pool';
 import type { BecomeSpec, Connection, ConnectionSpec, HostKeyPolicy } from '../connection/types';
@@ -24,7 +25,11 @@ export class Remotes {
 
   constructor(private readonly x: RunContext) {}
 
-  async connectionSpec(name: string, vars: Vars): Promise<ConnectionSpec> {
+  /**
+   * `keywords`: the task's rendered `connection` / `remote_user`; below the inventory's
+   * variables, above -c / -u (Ansible's order).
+   */
+  async connectionSpec(name: string, vars: Vars, keywords: { connection?: string; remoteUser?: string } = {}): Promise<ConnectionSpec> {
     const str = (k: string[]): string | undefined => {
       for (const key of k) {
         const v = vars[key];
@@ -32,7 +37,8 @@ export class Remotes {
       }
       return undefined;
     };
-    let type = str(['ansible_connection', 'tsplay_connection']) ?? (name === 'localhost' && !this.x.s.inventory.hasHost(name) ? 'local' : 'ssh');
+    let type = str(['ansible_connection', 'tsplay_connection']) ?? keywords.connection ?? this.x.o.connection ??
+      (name === 'localhost' && !this.x.s.inventory.hasHost(name) ? 'local' : 'ssh');
     if (type === 'smart' || type === 'paramiko') type = 'ssh';
     if (type !== 'local' && type !== 'ssh') throw new TsplayError(`${name}: ansible_connection '${type}' is not supported (local or ssh)`);
     const hkc = str(['tsplay_host_key_checking', 'ansible_host_key_checking', 'ansible_ssh_host_key_checking']);
@@ -62,7 +68,7 @@ export class Remotes {
       type,
       address: str(['ansible_host', 'tsplay_host']) ?? name,
       ...sshSettings(name, vars, this.x.o),
-      user: str(['ansible_user', 'ansible_ssh_user', 'tsplay_user']) ?? (type === 'local' ? undefined : os.userInfo().username),
+      user: str(['ansible_user', 'ansible_ssh_user', 'tsplay_user']) ?? keywords.remoteUser ?? this.x.o.remoteUser ?? (type === 'local' ? undefined : os.userInfo().username),
       privateKeyFile: expand(str(['ansible_ssh_private_key_file', 'ansible_private_key_file', 'tsplay_private_key_file'])),
       password,
       passphrase: str(['tsplay_key_passphrase']),
@@ -92,10 +98,15 @@ export class Remotes {
     return { user, method, password, flags };
   }
 
-  async remoteFor(hostName: string, vars: Vars, scope: Scope, task: TaskDef | undefined): Promise<Remote> {
-    const spec = await this.connectionSpec(hostName, vars);
+  /** `vars`: the connection's (the delegated host's under delegate_to); `taskVars`: the task's, for its keywords */
+  async remoteFor(hostName: string, vars: Vars, scope: Scope, task: TaskDef | undefined, taskVars: Vars = vars): Promise<Remote> {
+    const render = async (v: string | undefined) => (v === undefined ? undefined : String(await this.x.s.templar.renderValue(v, taskVars, task?.loc)));
+    const spec = await this.connectionSpec(hostName, vars, {
+      connection: await render(task?.connection ?? scope.connection),
+      remoteUser: await render(task?.remoteUser ?? scope.remoteUser),
+    });
     const become = await this.becomeSpec(scope, task, vars, spec);
-    const key = `${hostName}\0${becomeKey(become)}`;
+    const key = `${connectionKey(spec)}\0${becomeKey(become)}`;
     let p = this.remotes.get(key);
     if (!p) {
       p = (async () => {
@@ -106,6 +117,12 @@ export class Remotes {
       p.catch(() => this.remotes.delete(key));
     }
     return p;
+  }
+
+  /** `meta: reset_connection`: the host's connections and shells are opened again on next use. */
+  async reset(hostName: string): Promise<void> {
+    for (const k of [...this.remotes.keys()]) if (k.startsWith(`${hostName}\0`)) this.remotes.delete(k);
+    await this.x.pool.reset(hostName);
   }
 
   async environment(scope: Scope, vars: Vars): Promise<Record<string, string> | undefined> {

@@ -43,6 +43,8 @@ export interface PlayRun {
   failedAbort?: boolean;
   /** set when the play must stop (any_errors_fatal, max_fail_percentage, end_play) */
   aborted: boolean;
+  /** meta: end_batch: this batch stops (aborted), the next one runs */
+  batchEnded?: boolean;
   handlers: TaskDef[];
 }
 

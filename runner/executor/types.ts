@@ -23,6 +23,10 @@ export interface RunOptions {
   becomePassword?: string;
   /** --ask-pass */
   connPassword?: string;
+  /** -c / --connection: below the `connection` keyword and ansible_connection */
+  connection?: string;
+  /** -u / --user: below the `remote_user` keyword and ansible_user */
+  remoteUser?: string;
   /** Ctrl-C */
   signal: AbortSignal;
   version: string;

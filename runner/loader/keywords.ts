@@ -34,6 +34,9 @@ export const COMMON_KEYWORDS = [
   { key: 'any_errors_fatal', field: 'anyErrorsFatal', type: 'bool', inherit: 'override', play: true },
   { key: 'run_once', field: 'runOnce', type: 'bool', inherit: 'override', play: false },
   { key: 'delegate_to', field: 'delegateTo', type: 'string', inherit: 'override', play: false },
+  // connection settings: an inventory variable (ansible_connection, ansible_user) still wins, as in Ansible
+  { key: 'connection', field: 'connection', type: 'string', inherit: 'override', play: true },
+  { key: 'remote_user', field: 'remoteUser', type: 'string', inherit: 'override', play: true },
 ] as const;
 
 type KeywordSpec = (typeof COMMON_KEYWORDS)[number];
@@ -105,7 +108,7 @@ export const INCLUDE_ROLE_ARGS = new Set<string>(['name', 'tasks_from']);
 
 export const LOOP_CONTROL_KEYS = new Set<string>(['loop_var', 'index_var', 'label', 'pause']);
 
-export const META_ACTIONS = ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'refresh_inventory'] as const;
+export const META_ACTIONS = ['flush_handlers', 'noop', 'end_play', 'end_host', 'end_batch', 'clear_host_errors', 'refresh_inventory', 'reset_connection', 'clear_facts'] as const;
 export type MetaAction = (typeof META_ACTIONS)[number];
 
 export const STRATEGIES = ['linear', 'free'] as const;
@@ -114,8 +117,6 @@ export const STRATEGIES = ['linear', 'free'] as const;
 export const UNSUPPORTED_PLAY_KEYS: Record<string, string> = {
   vars_prompt: 'tsplay runs unattended: pass the values with -e/--extra-vars, group_vars or a vault file',
   module_defaults: 'set the arguments on each task (a YAML anchor avoids repeating them)',
-  remote_user: 'set ansible_user in the inventory',
-  connection: 'set ansible_connection in the inventory, or use delegate_to: localhost on tasks',
   port: 'set ansible_port in the inventory',
   order: 'hosts run in inventory order',
   force_handlers: 'not supported',
@@ -135,8 +136,6 @@ export const UNSUPPORTED_TASK_KEYS: Record<string, string> = {
   throttle: 'use --forks or serial on the play',
   timeout: 'not supported',
   delegate_facts: 'not supported',
-  connection: "use delegate_to: localhost (or local_action) for controller-side tasks",
-  remote_user: 'set ansible_user in the inventory, or become_user on the task',
   module_defaults: 'set the arguments on each task',
   collections: 'tsplay has no collections: write module names without a prefix',
   debugger: 'not supported',

@@ -170,6 +170,29 @@ export function unquote(v: string): string {
 }
 
 const KV = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/;
+/** a key made of name characters and `{{ }}` outputs (set_fact's `{{ item }}_x=1`) */
+const TEMPLATED_KEY = /^[A-Za-z0-9_]*(\{\{[\s\S]*\}\}[A-Za-z0-9_]*)+$/;
+
+/**
+ * Split one token into key and value. A key may hold `{{ }}` outputs (rendered per host by the
+ * modules that allow it, set_fact): the `=` that ends it is the first one outside them.
+ */
+function splitToken(text: string): [string, string] | undefined {
+  const m = KV.exec(text);
+  if (m) return [m[1], m[2]];
+  if (!text.startsWith('{{') && !/^[A-Za-z0-9_]+\{\{/.test(text)) return undefined;
+  for (let i = 0; i < text.length; i++) {
+    if (text.startsWith('{{', i)) {
+      const end = outputEnd(text, i);
+      if (end < 0) return undefined;
+      i = end - 1;
+    } else if (text[i] === '=') {
+      const key = text.slice(0, i);
+      return TEMPLATED_KEY.test(key) ? [key, text.slice(i + 1)] : undefined;
+    }
+  }
+  return undefined;
+}
 
 /** Python's unicode-escape sequences, as Ansible's parse_kv decodes them in `k=v` tokens. */
 const ESCAPES = /\\(U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0-7]{1,3}|[\\'"abfnrtv])/g;
@@ -204,9 +227,9 @@ export function parseKv(text: string, splitKey: (key: string) => boolean = () =>
   const args: Record<string, string> = {};
   const rawTokens: KvToken[] = [];
   for (const t of tokens) {
-    const m = KV.exec(t.text);
+    const m = splitToken(t.text);
     // as Ansible: escapes are decoded in the arguments it splits out, not in the free-form text
-    if (m && splitKey(m[1])) args[m[1]] = unquote(decodeEscapes(m[2]));
+    if (m && splitKey(m[0])) args[m[0]] = unquote(decodeEscapes(m[1]));
     else rawTokens.push(t);
   }
   if (rawTokens.length === 0) return { args };

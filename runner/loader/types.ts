@@ -8,8 +8,9 @@
  * templates them per host.
  */
 
+
 import type { Pos } from '../yaml';
-import type { BoolKeywordField, StringKeywordField, WITH_LOOKUPS } from './keywords';
+import type { BoolKeywordField, MetaAction, StringKeywordField, WITH_LOOKUPS } from './keywords';
 
 export type Loc = Pos;
 
@@ -102,7 +103,7 @@ export interface IncludeDef extends CommonKeywords {
 /** `meta: flush_handlers` and friends. */
 export interface MetaDef extends CommonKeywords {
   kind: 'meta';
-  action: 'flush_handlers' | 'noop' | 'end_play' | 'end_host' | 'clear_host_errors' | 'refresh_inventory';
+  action: MetaAction;
   role?: RoleRef;
   dir: string;
 }

@@ -23,6 +23,19 @@ describe('k=v splitting', () => {
     expect(unquote(`'it`)).toBe(`'it`);
   });
 
+  test('a key may hold {{ }} outputs; the = that ends it is the first one outside them', () => {
+    expect(parseKv(`{{ item }}=moo user_{{ a.b }}={{ c }} {{ "x=y" }}_k=1`).args).toEqual({
+      '{{ item }}': 'moo',
+      'user_{{ a.b }}': '{{ c }}',
+      '{{ "x=y" }}_k': '1',
+    });
+    // not a key: text around the template that is not name characters, or no = after it
+    expect(parseKv(`{{ a }}-b=1`).raw).toBe('{{ a }}-b=1');
+    expect(parseKv(`{{ a }}`).raw).toBe('{{ a }}');
+    // command-like modules keep them in the command line
+    expect(parseKv(`echo {{ x }}=1`, (k) => COMMAND_KV_KEYS.has(k)).raw).toBe('echo {{ x }}=1');
+  });
+
   test('free-form text is kept exactly, with only the split keys removed', () => {
     const r = parseKv(`echo  "a  b" a=b | tr a-z A-Z chdir=/tmp creates='/x y'`, (k) => COMMAND_KV_KEYS.has(k));
     expect(r.args).toEqual({ chdir: '/tmp', creates: '/x y' });
