@@ -36,6 +36,12 @@ import systemdUnit from './systemd_unit';
 import uri from './uri';
 import user from './user';
 
+// System configuration modules (issue 13)
+import authorizedKey from './authorized_key';
+import cron from './cron';
+import mount from './mount';
+import sysctl from './sysctl';
+
 export const MODULES: TsplayModule[] = [
   // Engine modules
   command,
@@ -67,14 +73,27 @@ export const MODULES: TsplayModule[] = [
   systemdUnit,
   uri,
   user,
+
+  // System configuration modules (issue 13)
+  authorizedKey,
+  cron,
+  mount,
+  sysctl,
 ];
 
 /** Collection prefixes an Ansible playbook may use in front of a module name. */
 const PREFIXES = ['ansible.builtin.', 'ansible.legacy.'];
 
-/** The module registered under `name` (with or without an `ansible.builtin.`/`ansible.legacy.` prefix). */
+/** Modules that live in other collections in Ansible, under their fully qualified names there. */
+const COLLECTION_NAMES: Record<string, string> = {
+  'ansible.posix.authorized_key': 'authorized_key',
+  'ansible.posix.mount': 'mount',
+  'ansible.posix.sysctl': 'sysctl',
+};
+
+/** The module registered under `name` (with or without an `ansible.builtin.`/`ansible.legacy.` prefix, or its collection's FQCN). */
 export function getModule(name: string): TsplayModule | undefined {
-  let n = name;
+  let n = COLLECTION_NAMES[name] ?? name;
   for (const p of PREFIXES) if (n.startsWith(p)) n = n.slice(p.length);
   return MODULES.find((m) => m.name === n);
 }
