@@ -23,6 +23,9 @@ import wait_for from './wait_for';
 import ping from './ping';
 import setup from './setup';
 
+// File transfer modules (issue 13)
+import get_url from './get_url';
+
 // HA modules (issue 4)
 import archive from './archive';
 import fileOwner from './file-owner';
@@ -60,6 +63,9 @@ export const MODULES: TsplayModule[] = [
   wait_for,
   ping,
   setup,
+
+  // File transfer modules (issue 13)
+  get_url,
 
   // HA modules (issue 4)
   archive,
