@@ -16,7 +16,7 @@ import { HostState } from './host-state';
 import type { ItemRunner } from './items';
 import type { ModuleStep } from './module-step';
 import type { Remotes } from './remotes';
-import { expandLookup } from './loop-lookups';
+import { expandLookup, renderTerms } from './loop-lookups';
 import { OMIT, type TaskResult } from './scope';
 import type { TaskRunner } from './task-runner';
 import type { VarsBuilder } from './task-vars';
@@ -103,21 +103,21 @@ export class RunContext {
     });
   }
 
-  async loopItems(task: Pick<TaskDef, 'loop' | 'loopLookup' | 'loc'>, vars: Vars): Promise<unknown[]> {
-    const v = await this.s.templar.renderValue(task.loop, vars, task.loc);
+  async loopItems(task: Pick<TaskDef, 'loop' | 'loopLookup' | 'loc'> & { module?: string }, vars: Vars): Promise<unknown[]> {
     if (task.loopLookup) {
       try {
-        return expandLookup(task.loopLookup, v);
+        const terms = renderTerms(this.s.templar, task.loopLookup, task.loop, vars, task.loc);
+        return expandLookup(task.loopLookup, terms, vars, this.s.templar.strict, task.module);
       } catch (e) {
         if (e instanceof TemplateError && !e.location) e.location = task.loc;
         throw e;
       }
     }
+    const v = await this.s.templar.renderValue(task.loop, vars, task.loc);
     if (v === null || v === undefined) return [];
     if (!Array.isArray(v)) throw new TemplateError(`loop must be a list, got ${typeof v}`, task.loc);
     return v;
   }
-
 
   async allHold(conds: unknown[], vars: Vars, task: { loc: SourceLocation }): Promise<boolean> {
     for (const c of conds) if (!(await this.s.templar.evaluate(c, vars, task.loc))) return false;

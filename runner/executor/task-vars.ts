@@ -6,7 +6,8 @@
 
 import path from 'path';
 import { TsplayError, ValidationError } from '../errors';
-import type { TaskDef } from '../loader/types';
+import type { RoleRef, TaskDef } from '../loader/types';
+import { LOOKUP_CONTEXT, type LookupContext } from '../templating/lookups';
 import type { RunContext } from './context';
 import type { HostState } from './host-state';
 import { OMIT, renderedNames, roleChain, type PlayRun, type Scope } from './scope';
@@ -115,7 +116,7 @@ export class VarsBuilder {
     return this.x.s.inventory.groupsOf(host).filter((g) => g !== 'all' && g !== 'ungrouped').sort();
   }
 
-  async taskVars(run: PlayRun, h: HostState, scope: Scope, task: { vars?: Vars } | undefined, extra?: Vars): Promise<Vars> {
+  async taskVars(run: PlayRun, h: HostState, scope: Scope, task: { vars?: Vars; dir?: string; role?: RoleRef } | undefined, extra?: Vars): Promise<Vars> {
     const play = run.play;
     const role = scope.role;
     const src = this.x.s.inventory.hasHost(h.name) ? this.x.s.inventory.hostSource(h.name) : undefined;
@@ -163,6 +164,13 @@ export class VarsBuilder {
       ansible_facts: (h.facts.ansible_facts as Vars) ?? {},
     });
     if (role) Object.assign(ctx, { role_name: role.name, role_path: role.path });
+    // where the task's lookups search controller files (a symbol: no template can read it)
+    const lookupCtx: LookupContext = {
+      task: { dir: task?.dir ?? play.dir, role: task?.dir ? task.role : role },
+      play: { dir: play.dir },
+      warn: (message) => this.x.s.emit({ type: 'warning', message }),
+    };
+    (ctx as Record<symbol, unknown>)[LOOKUP_CONTEXT] = lookupCtx;
     // the address a connection uses: the inventory name unless set (Ansible's task vars have it)
     if (ctx.ansible_host === undefined) ctx.ansible_host = h.name;
     // registered results, set_fact values and facts are data: never rendered again

@@ -71,9 +71,15 @@ export const PLAY_KEYS = new Set<string>([
   'max_fail_percentage',
 ]);
 
-/** `with_<lookup>` loops expanded at run time (runner/executor/loop-lookups.ts), besides with_dict/with_fileglob */
-export const WITH_LOOKUPS = ['items', 'together', 'nested', 'cartesian', 'indexed_items', 'flattened', 'sequence', 'subelements'] as const;
-export const LOOP_KEYS = ['loop', 'with_list', 'with_dict', 'with_fileglob', ...WITH_LOOKUPS.map((k) => `with_${k}`), 'loop_control'] as const;
+/**
+ * `with_<lookup>` loops: the terms are rendered per host, then the lookup of that name
+ * (runner/templating/lookups, the one lookup() and query() run) makes the items.
+ */
+export const WITH_LOOKUPS = [
+  'items', 'together', 'nested', 'cartesian', 'indexed_items', 'flattened', 'sequence', 'subelements', 'dict',
+  'fileglob', 'file', 'first_found', 'template', 'env', 'pipe', 'vars', 'varnames', 'password',
+] as const;
+export const LOOP_KEYS = ['loop', 'with_list', ...WITH_LOOKUPS.map((k) => `with_${k}`), 'loop_control'] as const;
 
 /** Keywords of a task that runs a module. */
 export const TASK_KEYS = new Set<string>([

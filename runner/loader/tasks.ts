@@ -511,16 +511,17 @@ export class TaskParser {
           }
           break;
         case 'with_dict':
-          out.loop = this.withDict(val, at);
-          break;
-        case 'with_fileglob':
-          out.loop = await this.withFileglob(val, at, scope);
+          // a written mapping (or a template) of the dict lookup; a written list cannot be one
+          if (isMapping(val) || typeof val === 'string') {
+            out.loop = val;
+            out.loopLookup = 'dict';
+          } else this.sess.error(`'with_dict' must be a mapping or one template expression like "{{ users }}", got ${typeName(val)}`, at);
           break;
         default: {
-          // with_items, with_together, with_sequence, ...: the terms are rendered per host, then
-          // the lookup makes the items (executor/loop-lookups.ts); with_items flattens one level
+          // with_items, with_together, with_file, with_first_found, ...: the terms are rendered
+          // per host, then the lookup makes the items (templating/lookups, as lookup() does)
           const kind = k.slice('with_'.length) as NonNullable<TaskDef['loopLookup']>;
-          if (Array.isArray(val) || typeof val === 'string' || typeof val === 'number') {
+          if (Array.isArray(val) || typeof val === 'string' || typeof val === 'number' || isMapping(val)) {
             out.loop = val;
             out.loopLookup = kind;
           } else this.sess.error(`'${k}' must be a list or a template giving a list, got ${typeName(val)}`, at);
@@ -556,51 +557,6 @@ export class TaskParser {
       }
     }
     return out;
-  }
-
-  /**
-   * with_dict becomes a loop over {key, value} items: done now for a written mapping, and as
-   * `{{ x | dict2items }}` (the templating's dict2items filter) for a template.
-   */
-  private withDict(val: unknown, at: Pos): unknown {
-    if (isMapping(val)) return Object.entries(val).map(([key, value]) => ({ key, value }));
-    if (typeof val === 'string') {
-      const m = /^\s*\{\{([\s\S]*?)\}\}\s*$/.exec(val);
-      if (m && !m[1].includes('}}')) return `{{ ${m[1].trim()} | dict2items }}`;
-    }
-    this.sess.error(`'with_dict' must be a mapping or one template expression like "{{ users }}", got ${typeName(val)}`, at);
-    return undefined;
-  }
-
-  /**
-   * with_fileglob is expanded now, on the controller, as Ansible's lookup does: relative patterns
-   * are searched in the role's files/, then files/ beside the task file, then beside it.
-   */
-  private async withFileglob(val: unknown, at: Pos, scope: Scope): Promise<unknown> {
-    const patterns = typeof val === 'string' ? [val] : Array.isArray(val) && val.every((x) => typeof x === 'string') ? (val as string[]) : undefined;
-    if (!patterns) {
-      this.sess.error(`'with_fileglob' must be a pattern or a list of patterns, got ${typeName(val)}`, at);
-      return undefined;
-    }
-    const found: string[] = [];
-    for (const p of patterns) {
-      if (hasTemplate(p)) {
-        this.sess.error(`'with_fileglob' patterns are expanded when the playbook is loaded and cannot be templated ('${p}')`, at,
-          'use a find task and loop over its result instead');
-        return undefined;
-      }
-      const bases = path.isAbsolute(p)
-        ? ['']
-        : [...(scope.role ? [path.join(scope.role.path, 'files')] : []), path.join(scope.dir, 'files'), scope.dir];
-      for (const b of bases) {
-        const files = await globFiles(b ? path.join(b, p) : p);
-        if (files.length) {
-          found.push(...files);
-          break;
-        }
-      }
-    }
-    return found;
   }
 
   // ------------------------------------------------------------------ imports and includes
@@ -851,33 +807,4 @@ function locateArg(src: unknown, argPath: string[], keyWanted: boolean): Pos | u
     cur = (cur as Record<string | number, unknown>)[seg];
   }
   return at;
-}
-
-/** Files (not directories) matching a pattern whose wildcards (* ? [..]) are in the last part. */
-async function globFiles(pattern: string): Promise<string[]> {
-  const dir = path.dirname(pattern);
-  const base = path.basename(pattern);
-  if (!/[*?[]/.test(base)) {
-    const st = await fs.stat(pattern).catch(() => null);
-    return st?.isFile() ? [path.resolve(pattern)] : [];
-  }
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return [];
-  }
-  const re = new RegExp(
-    `^${base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\[!/g, '[^')}$`,
-  );
-  const out: string[] = [];
-  for (const n of names.sort()) {
-    // like glob: a leading dot is matched only by a pattern that starts with one
-    if (n.startsWith('.') && !base.startsWith('.')) continue;
-    if (!re.test(n)) continue;
-    const full = path.resolve(dir, n);
-    const st = await fs.stat(full).catch(() => null);
-    if (st?.isFile()) out.push(full);
-  }
-  return out;
 }

@@ -69,6 +69,7 @@ import { copyPos, posOfValue } from '../yaml';
 import { compileTemplate, type CompiledTemplate } from './compile';
 import { evaluateRaw, evaluateValue, Expr, FILTERS, isPlainObject, objectScope, parseExpression, referencedNames, Scope, toText, truthy, Undefined, undefinedError, unknownNames } from './jinja';
 import { filterContext, renderLiquid } from './liquid';
+import { useTemplateRenderer } from './lookups';
 
 export type Vars = Record<string, unknown>;
 
@@ -341,6 +342,9 @@ export class Templar {
     return e;
   }
 }
+
+// the template lookup renders with the same engine and the same strictness as its caller
+useTemplateRenderer((text, vars, source, strict) => new Templar({ strict }).renderStringSync(text, vars, source));
 
 /**
  * Add a filter for every template and condition of the process (an extension hook). The

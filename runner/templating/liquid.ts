@@ -65,6 +65,7 @@ class JinjaContext extends Context {
       return v instanceof Drop ? new DropView(v, this) : v;
     },
     engine: () => this,
+    vars: () => this.environments as Record<string, unknown>,
   };
   override push(scope: object): number {
     this.frames.push(scope as Record<string, unknown>);

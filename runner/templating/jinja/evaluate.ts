@@ -6,6 +6,7 @@
 
 import { TemplateError } from '../../errors';
 import type { Expr, Node } from './ast';
+import { callLookup, isKnownLookup, LOOKUP_FUNCTIONS, lookupName, unknownLookup } from './functions';
 import { callMethod } from './methods';
 import { applyEngineFilter, hasFilter, suggest, unknownFilter } from './engine-filters';
 import { FILTERS, FilterEnv, Kwargs } from './filters';
@@ -33,6 +34,8 @@ export interface Scope {
   strict: boolean;
   /** what the template engine needs to run one of its own filters here (see EngineFilters) */
   engine?(): unknown;
+  /** the variables object the render was given (lookups read the task's context from it) */
+  vars?(): Record<string, unknown> | undefined;
 }
 
 /**
@@ -56,6 +59,7 @@ export function objectScope(vars: Record<string, unknown>, strict: boolean, engi
       }
     },
     engine: engine && (() => (made ??= engine())),
+    vars: () => vars,
   };
 }
 
@@ -348,7 +352,8 @@ class Evaluation implements FilterEnv {
         if (ints.length === 2 || ints.length === 3) return this.rangeList(n, ints[0], ints[1], ints[2] ?? 1);
         this.fail(n, 'range() takes 1 to 3 arguments');
       }
-      this.fail(n, `'${name}' is not a function`, 'functions available in expressions: range(); use filters with |');
+      if (LOOKUP_FUNCTIONS.has(name)) return this.guard(n, () => callLookup(name, args, kw, this.scope));
+      this.fail(n, `'${name}' is not a function`, 'functions available in expressions: range(), lookup(), query(), q(); use filters with |');
     }
     if (n.fn.t !== 'attr') return this.fail(n, 'only methods and range() can be called');
     const objNode = n.fn.obj;
@@ -390,6 +395,11 @@ export function unknownNames(x: Expr): TemplateError | undefined {
     if (!n || found) return;
     if (n.t === 'filter' && !hasFilter(n.name)) found = at(unknownFilter(n.name), x.base + n.s);
     if (n.t === 'test' && !TESTS[n.name]) found = at(new TemplateError(`unknown test '${n.name}'`, undefined, suggest(n.name, Object.keys(TESTS))), x.base + n.s);
+    // a lookup named by a literal must exist (a templated name is checked when it runs)
+    if (n.t === 'call' && n.fn.t === 'var' && LOOKUP_FUNCTIONS.has(n.fn.name) && n.args[0]?.t === 'lit' && typeof n.args[0].v === 'string') {
+      const name = lookupName(n.args[0].v);
+      if (!isKnownLookup(name)) found = at(unknownLookup(name), x.base + n.s);
+    }
     for (const v of Object.values(n)) {
       if (v && typeof v === 'object') {
         if (Array.isArray(v)) for (const i of v) Array.isArray(i) ? i.forEach((j) => typeof j === 'object' && walk(j as Node)) : walk(i as Node);

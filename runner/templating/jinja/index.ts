@@ -13,6 +13,8 @@ export { bindLoopVars, loopItems, loopObject, parseForHeader } from './loop';
 export type { EngineFilters } from './engine-filters';
 export { suggest, useEngineFilters } from './engine-filters';
 export type { Scope } from './evaluate';
+export type { FunctionScope } from './functions';
+export { useLookups } from './functions';
 export { evaluateRaw, evaluateTruth, evaluateValue, objectScope, unknownNames } from './evaluate';
 export type { Kwargs } from './filters';
 export { FILTERS } from './filters';

@@ -269,7 +269,7 @@ describe('tasks', () => {
     ]);
   });
 
-  test('with_items and the other lookups keep their terms for the run (flattened there); with_list is a plain loop; with_dict becomes key/value items', async () => {
+  test('with_items and the other lookups keep their terms for the run (the lookup runs there); with_list is a plain loop', async () => {
     const p = await onePlay(`
       - hosts: all
         tasks:
@@ -290,23 +290,28 @@ describe('tasks', () => {
       [['a', ['b', 'c'], [['d']]], 'items'],
       [['a', ['b', 'c']], undefined],
       ['{{ packages }}', 'items'],
-      [[{ key: 'alice', value: 1 }, { key: 'bob', value: { uid: 2 } }], undefined],
-      ['{{ users | dict2items }}', undefined],
+      [{ alice: 1, bob: { uid: 2 } }, 'dict'],
+      ['{{ users }}', 'dict'],
       ['single', 'items'],
     ]);
   });
 
-  test('with_fileglob is expanded on the controller (files/ first, files only, sorted)', async () => {
+  test('with_fileglob, with_file, with_first_found keep their terms for the run, templated or not', async () => {
     const p = await onePlay(`
       - hosts: all
         tasks:
           - copy: src={{ item }} dest=/etc/
             with_fileglob: "*.conf"
           - copy: src={{ item }} dest=/etc/
-            with_fileglob: ["nothing*.x"]
-    `, { 'files/b.conf': '', 'files/a.conf': '', 'files/c.txt': '', 'files/.hidden.conf': '', 'files/d.conf/x': '', 'z.conf': '' });
-    expect(task(p.tasks[0]).loop).toEqual([t.p('files/a.conf'), t.p('files/b.conf')]);
-    expect(task(p.tasks[1]).loop).toEqual([]);
+            with_fileglob: ["{{ dir }}/*.x"]
+          - include_vars: "{{ item }}"
+            with_first_found: ["{{ ansible_os_family }}.yml", default.yml]
+    `);
+    expect(p.tasks.map((i) => [task(i).loop, task(i).loopLookup])).toEqual([
+      ['*.conf', 'fileglob'],
+      [['{{ dir }}/*.x'], 'fileglob'],
+      [['{{ ansible_os_family }}.yml', 'default.yml'], 'first_found'],
+    ]);
   });
 
   test('blocks with rescue/always and inherited tags and notify', async () => {
