@@ -79,7 +79,7 @@ describe('meta actions on connections and batches', () => {
     ].join('\n');
     const r = run({ 'pb.yml': PLAY('', body) }, 'h1 ansible_connection=local\n');
     expect(r.code).toBe(0);
-    const pids = fs.readFileSync(marker, 'utf8').trim().split('\n');
+    const pids = fs.readFileSync(marker, 'utf8').trim().split('\n').map((p) => p.trim());
     expect(pids).toHaveLength(3);
     // the persistent shell runs each command through a wrapper (the command's parent): the
     // wrapper's parent is that shell, the same before the reset, another after
