@@ -4,13 +4,19 @@
  *
  *   npm run build                   # it runs dist/, build first
  *   node test/bench/ansible-vs-tsplay.js [--n 1,5,20] [--full] [--reps 3] [--ansible-reps R]
- *        [--facts off|on|both] [--ansible tuned,default|none] [--timeout 900] [--json FILE]
+ *        [--facts off|on|both] [--ansible tuned,mitogen,default|none] [--timeout 900] [--json FILE]
  *
  * N plain sshd daemons are started on 127.0.1.1..127.0.1.N (own ports, own host keys, one
- * authorized_keys), each in its own `unshare -m` with Debian's stock dot.bashrc/dot.profile
- * bind-mounted over /root's: this machine's .bashrc runs pyenv init (~0.5 s per remote command),
- * a real server's does not, and it would tax Ansible far more than tsplay. Host keys are checked
- * by both tools against one generated known_hosts.
+ * authorized_keys; fleet.js, one sshd per host), each in its own `unshare -m` with Debian's stock
+ * dot.bashrc/dot.profile bind-mounted over /root's: this machine's .bashrc runs pyenv init
+ * (~0.5 s per remote command), a real server's does not, and it would tax Ansible far more than
+ * tsplay. Host keys are checked by every tool against one generated known_hosts.
+ *
+ * Ansible variants (--ansible, each test/bench/ansible/ansible-VARIANT.cfg): tuned (as Ansible's
+ * docs advise: -f N, pipelining, ControlPersist, a fixed interpreter); mitogen (tuned plus the
+ * Mitogen strategy, mitogen_linear from Debian's ansible-mitogen package: the fastest Ansible a
+ * user can have; `apt install ansible-mitogen`); default (as installed). The table prints each
+ * one's time and its ratio to tsplay's.
  *
  * ONE playbook (test/bench/ansible/site.yml, 20 tasks) runs unchanged under ansible-playbook and
  * tsplay; the facts-on rows use a copy with `gather_facts: true` (the only line that differs).
@@ -48,6 +54,9 @@ const { life, cleanup, onSignals, startFleet, run, recap, median, log } = requir
 const ROOT = path.resolve(__dirname, '..', '..');
 const PB_SRC = path.join(__dirname, 'ansible');
 const TASKS = 20;
+/** Ansible variants, each an ansible-VARIANT.cfg in test/bench/ansible/ */
+const ANSIBLES = ['tuned', 'mitogen', 'default'];
+const MITOGEN_STRATEGY = '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy/mitogen_linear.py';
 const out = (s) => void process.stdout.write(s + '\n');
 
 // ---------------------------------------------------------------- floor child (own process)
@@ -115,7 +124,7 @@ async function execFloor(hosts, trips) {
 // ---------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const o = { ns: [1, 5, 20], full: false, reps: 3, ansibleReps: undefined, facts: ['off', 'on'], ansible: ['tuned', 'default'], timeout: 900, json: undefined };
+  const o = { ns: [1, 5, 20], full: false, reps: 3, ansibleReps: undefined, facts: ['off', 'on'], ansible: ['tuned', 'mitogen', 'default'], timeout: 900, json: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -138,7 +147,7 @@ function parseArgs(argv) {
   }
   if (o.full && !o.ns.includes(50)) o.ns.push(50);
   if (o.ns.some((n) => !Number.isInteger(n) || n < 1 || n > 250)) throw new Error('--n: integers 1..250');
-  for (const v of o.ansible) if (!['tuned', 'default'].includes(v)) throw new Error(`--ansible: tuned, default or none, not ${v}`);
+  for (const v of o.ansible) if (!ANSIBLES.includes(v)) throw new Error(`--ansible: a list of ${ANSIBLES.join(', ')}, or none; not ${v}`);
   for (const f of o.facts) if (!['on', 'off'].includes(f)) throw new Error(`--facts: off, on or both, not ${f}`);
   if (o.ansibleReps === undefined) o.ansibleReps = o.reps;
   return o;
@@ -172,6 +181,7 @@ async function main(argv) {
   const o = parseArgs(argv);
   if (!fs.existsSync(path.join(ROOT, 'dist/runner/cli.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const ansibleVersion = o.ansible.length ? execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0] : 'not run';
+  if (o.ansible.includes('mitogen') && !fs.existsSync(MITOGEN_STRATEGY)) throw new Error(`--ansible mitogen needs Debian's ansible-mitogen package (${MITOGEN_STRATEGY} is missing): apt install ansible-mitogen`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-vs-ansible-'));
   life.cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
   const results = [];
@@ -228,11 +238,13 @@ async function main(argv) {
                 r = await run(process.execPath, [path.join(ROOT, 'bin/tsplay'), 'run', pb, '-i', inv, '--known-hosts', fleet.knownHosts,
                   '--host-key-checking', 'strict', '-f', String(n), ...(check ? ['--check'] : [])], { env: { NO_COLOR: '1' }, timeoutS: o.timeout, cwd: ROOT });
               } else {
-                const tuned = v.tool === 'ansible-tuned';
+                // mitogen is tuned Ansible plus the Mitogen strategy: -f N as well
+                const variant = v.tool.slice('ansible-'.length);
+                const tuned = variant !== 'default';
                 const cp = fs.mkdtempSync(path.join(work, 'cp-'));
                 r = await run('ansible-playbook', [pb, '-i', inv, ...(tuned ? ['-f', String(n)] : []), ...(check ? ['--check'] : [])], {
                   env: {
-                    ANSIBLE_CONFIG: path.join(pbDir, tuned ? 'ansible-tuned.cfg' : 'ansible-default.cfg'),
+                    ANSIBLE_CONFIG: path.join(pbDir, `ansible-${variant}.cfg`),
                     ANSIBLE_SSH_COMMON_ARGS: `-o UserKnownHostsFile=${fleet.knownHosts} -o StrictHostKeyChecking=yes`,
                     // a fresh ControlPath dir per run: every run starts without warm masters, as tsplay does
                     ANSIBLE_SSH_CONTROL_PATH_DIR: cp,
@@ -314,7 +326,7 @@ function report(files) {
   const results = files.flatMap((f) => JSON.parse(fs.readFileSync(f, 'utf8'))).map((r) => (r.tool === 'floor' ? { ...r, tool: 'floor-shell' } : r));
   const ns = [...new Set(results.map((r) => r.n))].sort((a, b) => a - b);
   const facts = ['off', 'on'].filter((f) => results.some((r) => r.facts === f));
-  const ansible = ['tuned', 'default'].filter((v) => results.some((r) => r.tool === `ansible-${v}`));
+  const ansible = ANSIBLES.filter((v) => results.some((r) => r.tool === `ansible-${v}`));
   out(table(results, { facts, ansible }, ns));
   const count = (f) => results.filter(f).length;
   out(`\n${count((r) => !r.ok)} of ${results.length} runs failed a recap check (exit, failed/unreachable, changed counts); ` +

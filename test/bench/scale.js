@@ -149,10 +149,10 @@ async function main(argv) {
               problems.push(`${kind} N=${n} ${phase}: ${bad} (output in ${f})`);
               log(`PROBLEM ${problems[problems.length - 1]}`);
             }
-            const row = { fleet: kind, n, phase, rep, forks: o.forks, ms: r.ms, cpuS: r.cpuS, rssKiB: r.rssKiB, hostKiB: r.hostKiB, ...w, ok: !bad };
+            const row = { fleet: kind, n, phase, rep, forks: o.forks, load1: os.loadavg()[0], ms: r.ms, cpuS: r.cpuS, rssKiB: r.rssKiB, hostKiB: r.hostKiB, ...w, ok: !bad };
             rows.push(row);
             log(`${kind} N=${n} ${phase}: ${(r.ms / 1000).toFixed(2)} s, ${(r.ms / (n * TASKS)).toFixed(2)} ms/host-task, RSS ${(r.rssKiB / 1024).toFixed(0)} MiB, ` +
-              `cpu ${r.cpuS.toFixed(1)} s, drops ${w.drops}, connects ${w.connects}, peak opening ${w.peakOpening}${bad ? ' ' + bad : ''}`);
+              `cpu ${r.cpuS.toFixed(1)} s, load ${row.load1.toFixed(1)}, drops ${w.drops}, connects ${w.connects}, peak opening ${w.peakOpening}${bad ? ' ' + bad : ''}`);
           }
         }
       }
@@ -175,7 +175,7 @@ async function main(argv) {
 }
 
 function table(rows) {
-  const head = ['fleet', 'N', 'run', 'forks', 'wall s', 'ms per host-task', 'controller CPU s', 'controller peak RSS MiB', 'host side peak RSS MiB', 'MaxStartups drops (retried)', 'peak connections opening'];
+  const head = ['fleet', 'N', 'run', 'forks', 'wall s', 'ms per host-task', 'controller CPU s', 'controller peak RSS MiB', 'host side peak RSS MiB', 'load avg 1 min', 'MaxStartups drops (retried)', 'peak connections opening'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   const keys = [...new Set(rows.map((r) => `${r.fleet}\0${r.n}\0${r.phase}\0${r.forks}`))];
   for (const k of keys) {
@@ -184,7 +184,7 @@ function table(rows) {
     const med = (f) => median(rs.map(f));
     const ms = med((r) => r.ms);
     lines.push(`| ${fleet} | ${n} | ${phase === 'second' ? 'no-change' : 'first'} | ${forks} | ${(ms / 1000).toFixed(2)} | ${(ms / (+n * TASKS)).toFixed(2)} | ` +
-      `${med((r) => r.cpuS).toFixed(1)} | ${(med((r) => r.rssKiB) / 1024).toFixed(0)} | ${(med((r) => r.hostKiB) / 1024).toFixed(0)} | ` +
+      `${med((r) => r.cpuS).toFixed(1)} | ${(med((r) => r.rssKiB) / 1024).toFixed(0)} | ${(med((r) => r.hostKiB) / 1024).toFixed(0)} | ${med((r) => r.load1).toFixed(1)} | ` +
       `${rs.map((r) => r.drops).join('/')} | ${Math.max(...rs.map((r) => r.peakOpening))} |`);
   }
   return lines.join('\n');
