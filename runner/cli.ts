@@ -60,6 +60,8 @@ Mode:
                              and src files (as every run does first); report all errors
       --list-tasks           print the tasks each play would run, then exit
       --start-at-task NAME   start at the first task with this name
+      --force-handlers       run notified handlers also on hosts that failed afterwards
+                             (a play's force_handlers: keyword wins)
   -t, --tags TAGS            only tasks with these tags (comma-separated, repeatable)
       --skip-tags TAGS       skip tasks with these tags
   -e, --extra-vars VARS      k=v pairs, YAML/JSON, or @file (repeatable; highest precedence)
@@ -99,6 +101,8 @@ interface ParsedRun {
   inventories: string[];
   /** -c: the connection type for hosts whose inventory does not set one */
   connection?: string;
+  /** --force-handlers */
+  forceHandlers?: boolean;
   /** -u: the remote user for hosts whose inventory does not set one */
   remoteUser?: string;
   check: boolean;
@@ -153,6 +157,7 @@ const OPTIONS: OptSpec[] = [
     if (v !== 'ssh' && v !== 'local' && v !== 'smart') throw new UsageError(`--connection expects ssh or local, got '${v}'`);
     p.connection = v === 'smart' ? 'ssh' : v;
   } },
+  { names: ['--force-handlers'], arg: false, set: (p) => (p.forceHandlers = true) },
   { names: ['-u', '--user'], arg: true, set: (p, v) => {
     const problem = accountNameProblem(v);
     if (problem) throw new UsageError(`--user ${problem}`);
@@ -468,6 +473,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     connPassword,
     connection: p.connection,
     remoteUser: p.remoteUser,
+    forceHandlers: p.forceHandlers,
     signal: ac.signal,
     version: VERSION,
   };

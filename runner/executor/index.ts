@@ -16,6 +16,7 @@
 import pLimit from 'p-limit';
 import { EXIT, InterruptedError, ValidationError } from '../errors';
 import type { PlayDef, Playbook, TaskDef, TaskItem } from '../loader/types';
+import { HOST_ORDERS } from '../loader/keywords';
 import { emptyCounters, type HostCounters } from '../output/events';
 import { RunContext } from './context';
 import { ItemRunner } from './items';
@@ -92,7 +93,7 @@ export class PlaybookExecutor {
       names = names.filter((n) => limited.has(n));
     }
     // hosts that failed in an earlier play stay out, as in Ansible
-    const eligible = names.filter((n) => this.x.host(n).active);
+    const eligible = await this.ordered(play, names.filter((n) => this.x.host(n).active));
     const playName = play.name ?? pattern;
     this.x.s.emit({ type: 'play_start', name: playName, pattern, hosts: eligible, file: play.loc.file, line: play.loc.line });
     if (eligible.length === 0) {
@@ -117,6 +118,7 @@ export class PlaybookExecutor {
         seenRoles: new Set(),
         handlers: [...play.handlers],
       };
+      run.forceHandlers = await this.x.keywordBool('force_handlers', play.forceHandlers, { ...play.vars, ...this.x.o.extraVars }, play.loc, this.x.o.forceHandlers ?? false);
       await this.runBatch(run);
       const active = run.hosts.filter((h) => h.active);
       if (active.length === 0 && batches.length > 1) break; // a batch that failed entirely stops the play
@@ -129,12 +131,36 @@ export class PlaybookExecutor {
    * A play keyword given as a template (`strategy: "{{ s | default('linear') }}"`), rendered
    * with the play's vars and extra vars as Ansible does; `omit` means not given.
    */
-  private async playKeyword(play: PlayDef, keyword: 'strategy' | 'serial', raw: unknown): Promise<unknown> {
+  private async playKeyword(play: PlayDef, keyword: 'strategy' | 'serial' | 'order', raw: unknown): Promise<unknown> {
     if (!hasTemplate(raw)) return raw;
     const v = await this.x.s.templar.renderValue(raw, { ...play.vars, ...this.x.o.extraVars, omit: OMIT }, play.loc);
     if (v === OMIT) return undefined;
     if (keyword === 'strategy' && v !== 'linear' && v !== 'free') throw new ValidationError(`strategy: '${String(v)}' (from '${String(raw)}') is not a strategy (linear or free)`, play.loc);
+    if (keyword === 'order' && !(HOST_ORDERS as readonly unknown[]).includes(v)) throw new ValidationError(`order: '${String(v)}' (from '${String(raw)}') is not one of ${HOST_ORDERS.join(', ')}`, play.loc);
     return v;
+  }
+
+  /** The play's `order` keyword applied to its hosts (inventory order by default). */
+  private async ordered(play: PlayDef, names: string[]): Promise<string[]> {
+    const order = await this.playKeyword(play, 'order', play.order);
+    switch (order) {
+      case 'reverse_inventory':
+        return [...names].reverse();
+      case 'sorted':
+        return [...names].sort();
+      case 'reverse_sorted':
+        return [...names].sort().reverse();
+      case 'shuffle': {
+        const out = [...names];
+        for (let i = out.length - 1; i > 0; i--) {
+          const j = Math.floor(Math.random() * (i + 1));
+          [out[i], out[j]] = [out[j], out[i]];
+        }
+        return out;
+      }
+      default:
+        return names;
+    }
   }
 
   private async batches(play: PlayDef, hosts: string[]): Promise<string[][]> {

@@ -239,7 +239,7 @@ export class ItemRunner {
    * a `notify: "{{ h }}"`.
    */
   async flushHandlers(run: PlayRun, scope: Scope, only?: Set<HostState>): Promise<void> {
-    const consumed = new Map<HostState, Set<string>>();
+    const consumed = new Map<HostState, Map<string, number>>();
     // a notification by name reaches the first handler of that name only (Ansible: later
     // handlers with the same name never run by name); every `listen` of a topic hears it
     const claimed = new Set<string>();
@@ -252,15 +252,22 @@ export class ItemRunner {
         if (!claimed.has(n)) names.add(n);
         claimed.add(n);
       }
-      const hosts = run.hosts.filter((h) => h.active && (!only || only.has(h)) && [...names].some((n) => h.notified.has(n)));
+      // force_handlers: a host that failed after being notified still runs them (not an unreachable one)
+      const eligible = (h: HostState) => h.active || (run.forceHandlers === true && h.failed && !h.unreachable && !h.ended);
+      const hosts = run.hosts.filter((h) => eligible(h) && (!only || only.has(h)) && [...names].some((n) => h.notified.has(n)));
       if (!hosts.length) continue;
-      await this.x.tasks.runTaskOnHosts(run, handler, hosts, childScope({ ...scope, role: handler.role }, handler), true);
+      // what this handler answers, stamped before it runs: a notification made again later
+      // (by this handler or a later one) is not consumed by this flush
       for (const h of hosts) {
-        const set = consumed.get(h) ?? new Set<string>();
-        for (const n of names) if (h.notified.has(n)) set.add(n);
-        consumed.set(h, set);
+        const stamps = consumed.get(h) ?? new Map<string, number>();
+        for (const n of names) {
+          const st = h.notified.stamp(n);
+          if (st !== undefined) stamps.set(n, st);
+        }
+        consumed.set(h, stamps);
       }
+      await this.x.tasks.runTaskOnHosts(run, handler, hosts, childScope({ ...scope, role: handler.role }, handler), true);
     }
-    for (const [h, names] of consumed) for (const n of names) h.notified.delete(n);
+    for (const [h, stamps] of consumed) for (const [n, st] of stamps) h.notified.consume(n, st);
   }
 }

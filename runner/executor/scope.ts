@@ -45,6 +45,8 @@ export interface PlayRun {
   aborted: boolean;
   /** meta: end_batch: this batch stops (aborted), the next one runs */
   batchEnded?: boolean;
+  /** force_handlers (play keyword, else --force-handlers): handlers also run on failed hosts */
+  forceHandlers?: boolean;
   handlers: TaskDef[];
 }
 

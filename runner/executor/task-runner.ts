@@ -212,6 +212,8 @@ export class TaskRunner {
         const v = await this.x.s.templar.renderValue(n, vars, task.loc);
         for (const x of Array.isArray(v) ? v : [v]) {
           const name = String(x);
+          // a handler notifying itself is not run again (Ansible ignores it: no endless loop)
+          if (run.handlers.includes(task) && (name === (renderedNames.get(task) ?? task.name) || task.listen?.includes(name))) continue;
           // the notifying role instance's own handler of that name, if it has one
           const own = task.role && run.handlers.some((hd) => hd.role === task.role && (renderedNames.get(hd) ?? hd.name) === name);
           h.notified.add(own ? instanceKey(task.role!, name) : name);

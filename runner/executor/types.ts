@@ -25,6 +25,8 @@ export interface RunOptions {
   connPassword?: string;
   /** -c / --connection: below the `connection` keyword and ansible_connection */
   connection?: string;
+  /** --force-handlers: the default of the play keyword */
+  forceHandlers?: boolean;
   /** -u / --user: below the `remote_user` keyword and ansible_user */
   remoteUser?: string;
   /** Ctrl-C */

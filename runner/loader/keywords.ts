@@ -69,7 +69,12 @@ export const PLAY_KEYS = new Set<string>([
   'serial',
   'strategy',
   'max_fail_percentage',
+  'order',
+  'force_handlers',
 ]);
+
+/** play `order`: how the play's hosts are ordered (Ansible's values) */
+export const HOST_ORDERS = ['inventory', 'reverse_inventory', 'sorted', 'reverse_sorted', 'shuffle'] as const;
 
 /**
  * `with_<lookup>` loops: the terms are rendered per host, then the lookup of that name
@@ -124,8 +129,6 @@ export const UNSUPPORTED_PLAY_KEYS: Record<string, string> = {
   vars_prompt: 'tsplay runs unattended: pass the values with -e/--extra-vars, group_vars or a vault file',
   module_defaults: 'set the arguments on each task (a YAML anchor avoids repeating them)',
   port: 'set ansible_port in the inventory',
-  order: 'hosts run in inventory order',
-  force_handlers: 'not supported',
   gather_subset: 'tsplay gathers one fixed set of facts',
   gather_timeout: 'tsplay gathers one fixed set of facts',
   fact_path: 'local facts are not supported',

@@ -8,7 +8,7 @@ import path from 'path';
 import { posOf, type Pos } from '../yaml';
 import { readCommon, type CommonOut } from './common';
 import { didYouMean } from '../did-you-mean';
-import { IMPORT_PLAYBOOK_KEYS, PLAY_KEYS, STRATEGIES, TASK_KEYS, UNSUPPORTED_PLAY_KEYS, stripFqcn } from './keywords';
+import { HOST_ORDERS, IMPORT_PLAYBOOK_KEYS, PLAY_KEYS, STRATEGIES, TASK_KEYS, UNSUPPORTED_PLAY_KEYS, stripFqcn } from './keywords';
 import type { RoleLoader } from './roles';
 import { keepSource } from './sources';
 import type { Session } from './session';
@@ -149,6 +149,20 @@ export class PlayParser {
           }
           break;
         }
+        case 'order': {
+          const o = raw[k];
+          if (typeof o === 'string' && ((HOST_ORDERS as readonly string[]).includes(o) || hasTemplate(o))) d.order = o;
+          else {
+            this.sess.error(`unknown host order ${typeof o === 'string' ? `'${o}'${didYouMean(o, HOST_ORDERS)}` : typeName(o)}`, valueLoc(raw, k, file),
+              `order is one of: ${HOST_ORDERS.join(', ')}`);
+          }
+          break;
+        }
+        case 'force_handlers': {
+          const b = v.bool(raw, k);
+          if (b !== undefined) d.forceHandlers = b;
+          break;
+        }
         case 'max_fail_percentage': {
           const m = raw[k];
           const n = typeof m === 'number' ? m : typeof m === 'string' && /^\s*\d+(\.\d+)?%?\s*$/.test(m) ? parseFloat(m) : NaN;
@@ -211,6 +225,8 @@ export class PlayParser {
     keepSource(play, raw);
     if (d.serial) play.serial = d.serial;
     if (d.maxFailPercentage !== undefined) play.maxFailPercentage = d.maxFailPercentage;
+    if (d.order !== undefined) play.order = d.order;
+    if (d.forceHandlers !== undefined) play.forceHandlers = d.forceHandlers;
     if (ctx.when.length) this.applyImportWhen(play, ctx.when);
     if (!state.dynamicRoles) this.checkNotify(play);
     return play;

@@ -130,6 +130,10 @@ export interface PlayDef extends CommonKeywords {
   /** 'linear' | 'free', or a template rendered with the play's vars when the play starts */
   strategy: string;
   maxFailPercentage?: number;
+  /** `order`: a HOST_ORDERS value or a template */
+  order?: string;
+  /** `force_handlers`: notified handlers run on hosts that failed later (bool or template) */
+  forceHandlers?: boolean | string;
   /** absolute directory of the playbook file holding the play */
   dir: string;
 }

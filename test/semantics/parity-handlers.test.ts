@@ -1,0 +1,115 @@
+/**
+ * Handlers and host order as ansible-core 2.14 runs them (the handlers target's
+ * test_force_handlers.yml, test_handlers_infinite_loop.yml and order.yml, checked with
+ * ansible-playbook): force_handlers from the play or --force-handlers, a handler notified
+ * again by a later handler waits for the next flush, a handler notifying itself is not
+ * rerun, and the play's `order`. Local connection; assertions on json events.
+ */
+import path from 'path';
+import { makeProject, results, runTsplay } from '../helpers/run-tsplay';
+
+jest.setTimeout(120_000);
+
+const HOSTS = 'A ansible_connection=local\nB ansible_connection=local\nC ansible_connection=local\n';
+
+function run(pb: string, extra: string[] = [], hosts = HOSTS) {
+  const dir = makeProject({ 'hosts.ini': hosts, 'pb.yml': pb });
+  return runTsplay(['run', path.join(dir, 'pb.yml'), '-i', path.join(dir, 'hosts.ini'), '--format', 'json', ...extra], { cwd: dir });
+}
+
+/** hosts on which the task named `task` ran (any status but skipped) */
+function ranOn(r: ReturnType<typeof run>, task: string): string[] {
+  return results(r, task).filter((e) => e.status !== 'skipped').map((e) => e.host).sort();
+}
+
+// A and B are notified; A and C fail afterwards (the target's role, shortened)
+const FORCE = (head = '') => `- hosts: all
+  gather_facts: false
+${head}  tasks:
+    - command: echo
+      notify: echoing handler
+      when: inventory_hostname in ['A', 'B']
+    - fail: msg=all
+      when: fail_all | default(false) | bool
+    - fail: msg=A_or_C
+      when: inventory_hostname in ['A', 'C']
+    - name: after
+      command: echo
+  handlers:
+    - name: echoing handler
+      command: echo
+`;
+
+describe('force_handlers', () => {
+  test('without it only the host that did not fail runs the handler', () => {
+    expect(ranOn(run(FORCE()), 'echoing handler')).toEqual(['B']);
+  });
+
+  test('--force-handlers runs it on the failed host too; later tasks still only on the others', () => {
+    const r = run(FORCE(), ['--force-handlers']);
+    expect(ranOn(r, 'echoing handler')).toEqual(['A', 'B']);
+    expect(ranOn(r, 'after')).toEqual(['B']);
+  });
+
+  test('--force-handlers runs handlers even when every host failed', () => {
+    expect(ranOn(run(FORCE(), ['--force-handlers', '-e', 'fail_all=yes']), 'echoing handler')).toEqual(['A', 'B']);
+  });
+
+  test('the play keyword: true forces, false wins over --force-handlers, a template is rendered', () => {
+    expect(ranOn(run(FORCE('  force_handlers: true\n')), 'echoing handler')).toEqual(['A', 'B']);
+    expect(ranOn(run(FORCE('  force_handlers: false\n'), ['--force-handlers']), 'echoing handler')).toEqual(['B']);
+    expect(ranOn(run(FORCE('  vars: { f: yes }\n  force_handlers: "{{ f }}"\n')), 'echoing handler')).toEqual(['A', 'B']);
+  });
+});
+
+describe('handlers notifying handlers', () => {
+  test('a later handler notified runs in the same flush; an earlier one in the next flush; none notifies itself', () => {
+    const r = run(`- hosts: A
+  gather_facts: false
+  tasks:
+    - command: echo
+      notify: [handler1, self_notify]
+  handlers:
+    - name: handler1
+      debug: msg=handler1
+      changed_when: true
+      notify: handler2
+    - name: handler2
+      debug: msg=handler2
+      changed_when: true
+      notify: handler1
+    - name: self_notify
+      debug: msg=self
+      changed_when: true
+      notify: self_notify
+`);
+    expect(r.code).toBe(0);
+    // the tasks' flush, then the post_tasks' flush runs what handler2 notified; the last
+    // notification (handler1 by handler2 again) has no flush left
+    expect(results(r).map((e) => e.task)).toEqual(['command', 'handler1', 'handler2', 'self_notify', 'handler1', 'handler2']);
+  });
+});
+
+describe('play order', () => {
+  const ORDER = (o: string) => `- hosts: all\n  gather_facts: false\n  order: ${o}\n  serial: 1\n  tasks:\n    - debug: msg=x\n`;
+  const hosts = 'b ansible_connection=local\nc ansible_connection=local\na ansible_connection=local\n';
+  test.each([
+    ['inventory', ['b', 'c', 'a']],
+    ['reverse_inventory', ['a', 'c', 'b']],
+    ['sorted', ['a', 'b', 'c']],
+    ['reverse_sorted', ['c', 'b', 'a']],
+  ])('order: %s', (order, expected) => {
+    expect(results(run(ORDER(order), [], hosts)).map((e) => e.host)).toEqual(expected);
+  });
+
+  test('shuffle runs every host once', () => {
+    expect(results(run(ORDER('shuffle'), [], hosts)).map((e) => e.host).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  test('an unknown order is an error at load naming the line, and nothing runs', () => {
+    const r = run(ORDER('sideways'), [], hosts);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/pb\.yml:3:\d+: unknown host order 'sideways'/);
+    expect(results(r)).toHaveLength(0);
+  });
+});
