@@ -27,6 +27,7 @@ import setup from './setup';
 import get_url from './get_url';
 
 // HA modules (issue 4)
+import apt from './apt';
 import archive from './archive';
 import fileOwner from './file-owner';
 import group from './group';
@@ -68,6 +69,7 @@ export const MODULES: TsplayModule[] = [
   get_url,
 
   // HA modules (issue 4)
+  apt,
   archive,
   fileOwner,
   group,

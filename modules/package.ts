@@ -3,96 +3,48 @@
  * is to do. Its documentation is the defineModule fields below (`tsplay doc package`).
  */
 
-import { defineModule, lastLines, ModuleFailure, sh, type Change, type ExecOptions } from '../runner/module-api';
+import { defineModule, ModuleFailure, sh, type Change } from '../runner/module-api';
+import { APT_ENV, APT_OPTS, NAMES_SCHEMA, packageNames, planPackages, queryPackages, type Manager } from './lib/packages';
+
+// the tests (and older callers) import the query from here
+export { queryScript } from './lib/packages';
 
 export interface PackageArgs {
   name?: string | string[];
   names?: string | string[];
   state: 'present' | 'absent' | 'latest';
   update_cache: boolean;
+  install_recommends?: boolean;
+  default_release?: string;
+  enablerepo?: string | string[];
+  disablerepo?: string | string[];
+  disable_gpg_check?: boolean;
 }
 
-type Manager = 'apt' | 'dnf' | 'yum';
-
-interface PkgState {
-  installed: boolean;
-  version?: string;
-  candidate?: string;
-  /** dnf: an upgrade is available */
-  upgradable?: boolean;
-}
-
-const APT_ENV: ExecOptions = { env: { DEBIAN_FRONTEND: 'noninteractive' } };
-const APT_OPTS = ['-o', 'DPkg::Lock::Timeout=120', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
-
-/** apt's `name=version` pin -> [name, version]. */
-function splitPin(spec: string, mgr: Manager): [string, string | undefined] {
-  if (mgr !== 'apt') return [spec, undefined];
-  const i = spec.indexOf('=');
-  return i > 0 ? [spec.slice(0, i), spec.slice(i + 1)] : [spec, undefined];
-}
-
-/** ONE query: manager detection (if the facts lack it) and the state of every package. */
-export function queryScript(mgr: Manager | undefined, names: string[], latest: boolean): string {
-  const lines: string[] = [];
-  if (!mgr) {
-    lines.push('for m in apt-get dnf yum; do if command -v $m >/dev/null 2>&1; then echo "mgr $m"; break; fi; done');
-    lines.push('command -v apt-get >/dev/null 2>&1 && m=apt || { command -v dnf >/dev/null 2>&1 && m=dnf || m=yum; }');
-  } else {
-    lines.push(`m=${mgr}`);
-  }
-  if (!names.length) return lines.join('\n');
-  // each package on its own line: "pkg NAME<TAB>STATUS<TAB>VERSION<TAB>CANDIDATE" (status "none": not installed)
-  lines.push(
-    `for p in ${names.map((n) => sh`${n}`).join(' ')}; do`,
-    '  if [ "$m" = apt ]; then',
-    `    s=$(dpkg-query -W -f '\${Status}\\t\${Version}' -- "$p" 2>/dev/null) || s=''`,
-    latest ? `    c=$(LC_ALL=C apt-cache policy -- "$p" 2>/dev/null | awk '/Candidate:/ { print $2 }')` : "    c=''",
-    '  else',
-    // rpm prints "package X is not installed" on stdout with rc 1; several lines when multi-installed
-    `    s=$(rpm -q --qf 'install ok installed\\t%{VERSION}-%{RELEASE}\\n' -- "$p" 2>/dev/null) && s=$(printf '%s\\n' "$s" | head -n 1) || s=''`,
-    "    c=''",
-    '  fi',
-    // keep four fields when there is no status: name, status, version, candidate
-    `  [ -n "$s" ] || s="none$(printf '\\t')"`,
-    `  printf 'pkg %s\\t%s\\t%s\\n' "$p" "$s" "$c"`,
-    'done',
-  );
-  if (latest) {
-    // dnf/yum: which of them have an upgrade in the current metadata ("name.arch version repo")
-    lines.push(`if [ "$m" != apt ]; then $m -q -C list --upgrades -- ${names.map((n) => sh`${n}`).join(' ')} 2>/dev/null | awk 'NF == 3 { sub(/\\.[^.]*$/, "", $1); print "upg", $1 }'; fi`);
-  }
-  return lines.join('\n');
-}
-
-function parse(stdout: string): { mgr?: string; pkgs: Map<string, PkgState> } {
-  const pkgs = new Map<string, PkgState>();
-  const upg = new Set<string>();
-  let mgr: string | undefined;
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith('mgr ')) mgr = line.slice(4).trim();
-    else if (line.startsWith('upg ')) upg.add(line.slice(4).trim());
-    else if (line.startsWith('pkg ')) {
-      const [name, status = '', version = '', candidate = ''] = line.slice(4).split('\t');
-      // dpkg: "install ok installed" or "hold ok installed"; "deinstall ok config-files" is gone
-      const installed = /^\S+ ok installed$/.test(status);
-      pkgs.set(name, { installed, version: installed ? version : undefined, candidate: candidate && candidate !== '(none)' ? candidate : undefined });
-    }
-  }
-  for (const [n, s] of pkgs) if (upg.has(n)) s.upgradable = true;
-  return { mgr, pkgs };
-}
-
-function asList(v: string | string[] | undefined): string[] {
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
-}
-
-const NAME = { type: 'string', minLength: 1, pattern: '^[^-\\s]' };
-const NAMES = {
-  anyOf: [NAME, { type: 'array', items: NAME }],
-  description: 'package name or list (apt: name=version pins a version)',
+/** The pass-through arguments and the managers that take them (Ansible hands them to the backend module). */
+const ONLY: Record<string, Manager[]> = {
+  install_recommends: ['apt'],
+  default_release: ['apt'],
+  enablerepo: ['dnf', 'yum'],
+  disablerepo: ['dnf', 'yum'],
+  disable_gpg_check: ['dnf', 'yum'],
 };
+
+/** dnf/yum's repository words: `--enablerepo=a,b` as one word each. */
+export function repoFlags(a: { enablerepo?: string | string[]; disablerepo?: string | string[]; disable_gpg_check?: boolean }): string[] {
+  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : v.split(',')).map((x) => x.trim()).filter(Boolean));
+  const out: string[] = [];
+  // a repo id is a word of the command: one starting with "-" would be an option
+  for (const [k, v] of [['disablerepo', list(a.disablerepo)], ['enablerepo', list(a.enablerepo)]] as const) {
+    const bad = v.find((r) => !/^[A-Za-z0-9_.:*?[\]-]+$/.test(r) || r.startsWith('-'));
+    if (bad !== undefined) throw new ModuleFailure(`${k}: ${JSON.stringify(bad)} is not a repository id`, { invalid_argument: k });
+    if (v.length) out.push(`--${k}=${v.join(',')}`);
+  }
+  if (a.disable_gpg_check) out.push('--nogpgcheck');
+  return out;
+}
+
+const REPOS = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }] };
 
 export default defineModule<PackageArgs>({
   name: 'package',
@@ -121,86 +73,48 @@ export default defineModule<PackageArgs>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      name: NAMES,
-      names: { ...NAMES, description: 'same as name' },
+      name: NAMES_SCHEMA,
+      names: { ...NAMES_SCHEMA, description: 'same as name' },
       state: { type: 'string', enum: ['present', 'absent', 'latest'], default: 'present', description: 'present, absent, or latest (upgrade to the candidate)' },
       update_cache: { type: 'boolean', default: false, description: 'refresh the cache (apt-get update / dnf makecache) before installing or upgrading; with no names it only refreshes the cache (and always reports a change)' },
+      install_recommends: { type: 'boolean', description: 'apt only: install the recommended packages too (default here: no, --no-install-recommends)' },
+      default_release: { type: 'string', minLength: 1, pattern: '^[^-]', description: 'apt only: the release to install from (-t)' },
+      enablerepo: { ...REPOS, description: 'dnf/yum only: repositories to enable for this task (--enablerepo)' },
+      disablerepo: { ...REPOS, description: 'dnf/yum only: repositories to disable for this task (--disablerepo)' },
+      disable_gpg_check: { type: 'boolean', description: 'dnf/yum only: do not check the packages\' signatures (--nogpgcheck)' },
     },
   },
 
   async plan(a, ctx) {
-    const names = [...asList(a.name), ...asList(a.names)];
-    // the schema sees a comma-separated string whole; each name of it is checked here. Every
-    // command also puts names after `--`, this only makes the error clear.
-    const bad = names.find((n) => n.startsWith('-'));
-    if (bad !== undefined) throw new ModuleFailure(`package: ${JSON.stringify(bad)} is not a package name (it starts with "-")`, { invalid_argument: 'name' });
+    const names = packageNames('package', a.name, a.names);
     if (!names.length && !a.update_cache) throw new ModuleFailure('package: give name (a package or a list), or update_cache: true');
     const facts = (ctx.vars.ansible_facts ?? {}) as Record<string, unknown>;
-    let mgr = (['apt', 'dnf', 'yum'] as const).find((m) => m === facts.pkg_mgr);
-    const queryNames = names.map((n) => splitPin(n, mgr ?? 'apt')[0]);
-    const r = await ctx.remote.query(queryScript(mgr, [...new Set(queryNames)], a.state === 'latest'));
-    const parsed = parse(r.stdout);
-    if (!mgr) {
-      mgr = parsed.mgr === 'apt-get' ? 'apt' : parsed.mgr === 'dnf' ? 'dnf' : parsed.mgr === 'yum' ? 'yum' : undefined;
-      if (!mgr) throw new ModuleFailure(`package: no apt-get, dnf or yum on ${ctx.host}`, { stderr: r.stderr });
-    }
-    if (r.rc !== 0) throw new ModuleFailure(`package: query failed (rc=${r.rc}): ${lastLines(r.stderr, 3)}`, { rc: r.rc, stderr: r.stderr });
-
-    const install: string[] = [];
-    const upgrade: string[] = [];
-    const remove: string[] = [];
-    const lines: { before: string[]; after: string[] } = { before: [], after: [] };
-    for (const spec of names) {
-      const [n, pin] = splitPin(spec, mgr);
-      const s = parsed.pkgs.get(n) ?? { installed: false };
-      const cur = s.installed ? `${n} ${s.version}` : `${n}: not installed`;
-      if (a.state === 'absent') {
-        if (s.installed) {
-          remove.push(n);
-          lines.before.push(cur);
-          lines.after.push(`${n}: not installed`);
-        }
-      } else if (!s.installed || (pin !== undefined && s.version !== pin)) {
-        (s.installed ? upgrade : install).push(spec);
-        lines.before.push(cur);
-        lines.after.push(`${n} ${pin ?? s.candidate ?? '(candidate)'}`);
-      } else if (a.state === 'latest' && (s.upgradable || (s.candidate !== undefined && s.candidate !== s.version))) {
-        upgrade.push(spec);
-        lines.before.push(cur);
-        lines.after.push(`${n} ${s.candidate ?? '(newer)'}`);
-      }
-    }
-
-    const changes: Change[] = [];
+    const given = Object.keys(ONLY).filter((k) => (a as unknown as Record<string, unknown>)[k] !== undefined);
+    const q = await queryPackages('package', ctx.remote, ctx.host, facts, names, {
+      latest: a.state === 'latest',
+      aptCacheOpts: a.default_release ? ['-o', `APT::Default-Release=${a.default_release}`] : undefined,
+      rpmOpts: given.some((k) => ONLY[k].includes('dnf')) ? repoFlags(a) : undefined,
+    });
+    const mgr = q.manager;
+    // an argument of another manager is a mistake to name, not to drop silently
+    const foreign = given.filter((k) => !ONLY[k].includes(mgr));
+    if (foreign.length) throw new ModuleFailure(`package: ${foreign.join(', ')} ${foreign.length > 1 ? 'are arguments' : 'is an argument'} of ${ONLY[foreign[0]].join('/')}, but ${ctx.host} uses ${mgr}`, { invalid_argument: foreign[0] });
     const apt = mgr === 'apt';
-    const opts = apt ? APT_ENV : undefined;
-    const diff = lines.before.length ? { path: 'packages', before: lines.before.join('\n') + '\n', after: lines.after.join('\n') + '\n' } : undefined;
-    if (a.update_cache && (install.length || upgrade.length || !names.length)) {
-      changes.push({ kind: 'exec', summary: 'update the package cache', command: apt ? sh`apt-get ${APT_OPTS} update` : sh`${mgr} -q makecache`, opts });
+    const p = planPackages({
+      mgr,
+      names,
+      state: a.state,
+      pkgs: q.pkgs,
+      aptOpts: a.default_release ? [...APT_OPTS, '-t', a.default_release] : APT_OPTS,
+      installFlags: apt ? [a.install_recommends ? '--install-recommends' : '--no-install-recommends'] : repoFlags(a),
+      removeFlags: apt ? [] : repoFlags(a),
+    });
+    const changes: Change[] = [];
+    if (a.update_cache && (p.install.length || p.upgrade.length || !names.length)) {
+      changes.push({ kind: 'exec', summary: 'update the package cache', command: apt ? sh`apt-get ${APT_OPTS} update` : sh`${mgr} ${['-q', 'makecache', ...repoFlags(a)]}`, opts: apt ? APT_ENV : undefined });
     }
-    if (install.length || upgrade.length) {
-      const both = [...install, ...upgrade];
-      const summary = [install.length ? `install ${install.join(', ')}` : '', upgrade.length ? `upgrade ${upgrade.join(', ')}` : ''].filter(Boolean).join('; ');
-      if (apt) {
-        changes.push({ kind: 'exec', summary, command: sh`apt-get ${APT_OPTS} install -y --no-install-recommends -- ${both}`, opts, diff });
-      } else {
-        if (install.length) changes.push({ kind: 'exec', summary: `install ${install.join(', ')}`, command: sh`${mgr} install -y -- ${install}`, diff });
-        if (upgrade.length) changes.push({ kind: 'exec', summary: `upgrade ${upgrade.join(', ')}`, command: sh`${mgr} upgrade -y -- ${upgrade}`, diff: install.length ? undefined : diff });
-      }
-    }
-    if (remove.length) {
-      changes.push({
-        kind: 'exec',
-        summary: `remove ${remove.join(', ')}`,
-        command: apt ? sh`apt-get ${APT_OPTS} remove -y -- ${remove}` : sh`${mgr} remove -y -- ${remove}`,
-        opts,
-        diff,
-      });
-    }
-    const result = { installed: install, upgraded: upgrade, removed: remove, manager: mgr };
-    const would = [install.length ? `install ${install.join(', ')}` : '', upgrade.length ? `upgrade ${upgrade.join(', ')}` : '', remove.length ? `remove ${remove.join(', ')}` : '']
-      .filter(Boolean)
-      .join('; ');
-    return { changes, result, msg: ctx.check && would ? `would ${would}` : undefined };
+    changes.push(...p.changes);
+    const result = { installed: p.install, upgraded: p.upgrade, removed: p.remove, manager: mgr };
+    return { changes, result, msg: ctx.check && p.would ? `would ${p.would}` : undefined };
   },
 });
