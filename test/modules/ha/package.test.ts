@@ -115,6 +115,33 @@ describe('package (fake host)', () => {
   });
 });
 
+describe('package: the pass-through arguments of the manager', () => {
+  test('dnf: enablerepo/disablerepo/disable_gpg_check on every command and the upgrade query', async () => {
+    const h = host([absent('patroni'), installed('haproxy', '2.4'), 'upg haproxy']);
+    await runTask(pkg, { name: ['patroni', 'haproxy'], state: 'latest', enablerepo: 'epel,pgdg15', disablerepo: ['*'], disable_gpg_check: true, update_cache: true }, h, { vars: DNF });
+    expect(h.cmds('query')[0]).toContain("$m -q -C '--disablerepo=*' --enablerepo=epel,pgdg15 --nogpgcheck list --upgrades -- patroni haproxy");
+    expect(h.cmds('exec')).toEqual([
+      "dnf -q makecache '--disablerepo=*' --enablerepo=epel,pgdg15 --nogpgcheck",
+      "dnf install -y '--disablerepo=*' --enablerepo=epel,pgdg15 --nogpgcheck -- patroni",
+      "dnf upgrade -y '--disablerepo=*' --enablerepo=epel,pgdg15 --nogpgcheck -- haproxy",
+    ]);
+  });
+
+  test('apt: install_recommends and default_release', async () => {
+    const h = host([absent('nginx')]);
+    await runTask(pkg, { name: 'nginx', install_recommends: true, default_release: 'bookworm-backports' }, h, { vars: APT });
+    expect(h.cmds('exec')).toEqual([`apt-get ${APT_OPTS} -t bookworm-backports install -y --install-recommends -- nginx`]);
+  });
+
+  test("an argument of the other manager is an error naming it; a repo id that is an option is refused", async () => {
+    await expect(runTask(pkg, { name: 'nginx', enablerepo: 'epel' }, host([absent('nginx')]), { vars: APT })).rejects.toThrow('package: enablerepo is an argument of dnf/yum, but db1 uses apt');
+    await expect(runTask(pkg, { name: 'x', install_recommends: false, default_release: 'r' }, host([absent('x')]), { vars: DNF })).rejects.toThrow('package: install_recommends, default_release are arguments of apt, but db1 uses dnf');
+    const h = host([]);
+    await expect(runTask(pkg, { name: 'x', enablerepo: '--setopt=x' }, h, { vars: DNF })).rejects.toThrow('enablerepo: "--setopt=x" is not a repository id');
+    expect(h.mutations()).toEqual([]);
+  });
+});
+
 describe('package (real dpkg on this machine, read-only)', () => {
   test('check mode against the real dpkg database', async () => {
     const h = readOnly(new LocalHost());
