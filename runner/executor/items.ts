@@ -4,6 +4,7 @@
  * actions and handler flushes. Tasks themselves go to the task runner.
  */
 
+import { itemVars, loopShape } from './loop-vars';
 import { InterruptedError, TsplayError } from '../errors';
 import type { BlockDef, IncludeDef, MetaDef, TaskItem } from '../loader/types';
 import type { RunContext } from './context';
@@ -120,13 +121,8 @@ export class ItemRunner {
         let items: Array<Vars | undefined> = [undefined];
         if (inc.loop !== undefined) {
           const loop = await this.x.loopItems(inc, vars);
-          const loopVar = inc.loopControl?.loopVar ?? 'item';
-          items = loop.map((item, i) => ({
-            [loopVar]: item,
-            ansible_loop_var: loopVar,
-            ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === loop.length - 1, length: loop.length },
-            ...(inc.loopControl?.indexVar ? { [inc.loopControl.indexVar]: i } : {}),
-          }));
+          const shape = await loopShape(this.x, inc.loopControl, vars, inc.loc);
+          items = loop.map((_item, i) => itemVars(shape, loop, i));
         }
         let included = false;
         for (const loopVars of items) {

@@ -13,6 +13,7 @@ import { MASK, secrets } from '../secrets';
 import type { RunContext } from './context';
 import type { HostState } from './host-state';
 import { instanceKey, NO_LOG_MSG, renderedNames, taskDisplayName, type PlayRun, type Scope, type TaskResult } from './scope';
+import { itemVars, loopShape } from './loop-vars';
 import { extendVars, type Vars } from './vars';
 
 export class TaskRunner {
@@ -133,7 +134,8 @@ export class TaskRunner {
       }
       // loop: parent conditions once, task `when` per item
       if (!(await this.x.allHold(conds, vars, task))) return skipped();
-      const loopVar = task.loopControl?.loopVar ?? 'item';
+      const shape = await loopShape(this.x, task.loopControl, vars, task.loc);
+      const loopVar = shape.loopVar;
       const results: Record<string, unknown>[] = [];
       let anyChanged = false;
       let anyFailed = false;
@@ -141,9 +143,7 @@ export class TaskRunner {
       for (let i = 0; i < loop.length; i++) {
         this.x.checkInterrupt();
         const item = loop[i];
-        const extra: Vars = { [loopVar]: item, ansible_loop_var: loopVar, ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === loop.length - 1, length: loop.length } };
-        if (task.loopControl?.indexVar) extra[task.loopControl.indexVar] = i;
-        const iv = extendVars(this.x.s.templar, vars, extra);
+        const iv = extendVars(this.x.s.templar, vars, itemVars(shape, loop, i));
         const label = task.loopControl?.label !== undefined ? String(await this.x.s.templar.renderValue(task.loopControl.label, iv, task.loc)) : typeof item === 'object' ? JSON.stringify(item) : String(item);
         const ti = Date.now();
         let out: TaskResult;
@@ -156,7 +156,10 @@ export class TaskRunner {
         if (out.status === 'unreachable') return this.finish(run, task, h, scope, out, t0, noLog);
         // facts set by this item (set_fact, include_vars) are seen by the next one
         if (out.result.ansible_facts) vars = await this.x.vars.taskVars(run, h, scope, task);
-        const r = { ...out.result, [loopVar]: item, ansible_loop_var: loopVar };
+        const r: Record<string, unknown> = { ...out.result, [loopVar]: item, ansible_loop_var: loopVar };
+        // Ansible registers the index and ansible_loop in each item's result too
+        if (shape.indexVar) r[shape.indexVar] = i;
+        if (shape.extended) r.ansible_loop = itemVars(shape, loop, i).ansible_loop;
         results.push(r);
         if (out.status === 'changed') anyChanged = true;
         if (out.status === 'failed') anyFailed = true;

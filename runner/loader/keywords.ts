@@ -117,7 +117,7 @@ export const ACTION_KEYWORDS = new Set<string>(['include_tasks', 'import_tasks',
 
 export const INCLUDE_ROLE_ARGS = new Set<string>(['name', 'tasks_from']);
 
-export const LOOP_CONTROL_KEYS = new Set<string>(['loop_var', 'index_var', 'label', 'pause']);
+export const LOOP_CONTROL_KEYS = new Set<string>(['loop_var', 'index_var', 'label', 'pause', 'extended', 'extended_allitems']);
 
 export const META_ACTIONS = ['flush_handlers', 'noop', 'end_play', 'end_host', 'end_batch', 'clear_host_errors', 'refresh_inventory', 'reset_connection', 'clear_facts'] as const;
 export type MetaAction = (typeof META_ACTIONS)[number];

@@ -541,9 +541,14 @@ export class TaskParser {
               `loop_control takes: ${[...LOOP_CONTROL_KEYS].join(', ')}`);
             continue;
           }
-          if (key === 'loop_var' || key === 'index_var') {
+          if (key === 'loop_var' && typeof lc[key] === 'string' && hasTemplate(lc[key])) {
+            c.loopVar = lc[key] as string; // rendered per host, checked as a name then
+          } else if (key === 'loop_var' || key === 'index_var') {
             const r = v.identifier(lc, key);
             if (r !== undefined) c[key === 'loop_var' ? 'loopVar' : 'indexVar'] = r;
+          } else if (key === 'extended' || key === 'extended_allitems') {
+            const b = v.bool(lc, key);
+            if (b !== undefined) c[key === 'extended' ? 'extended' : 'extendedAllitems'] = b;
           } else if (key === 'label') {
             const r = v.string(lc, key);
             if (r !== undefined) c.label = r;

@@ -58,7 +58,8 @@ export interface TaskDef extends CommonKeywords {
   loop?: unknown;
   /** a `with_<lookup>` loop: the lookup that turns the rendered terms into items */
   loopLookup?: (typeof WITH_LOOKUPS)[number];
-  loopControl?: { loopVar?: string; indexVar?: string; label?: string; pause?: number };
+  /** loop_var may be a template (rendered per host); extended/extended_allitems: bool or template */
+  loopControl?: { loopVar?: string; indexVar?: string; label?: string; pause?: number; extended?: boolean | string; extendedAllitems?: boolean | string };
   register?: string;
   notify?: string[];
   changedWhen?: Condition;
