@@ -43,8 +43,12 @@ import user from './user';
 // System configuration modules (issue 13)
 import authorizedKey from './authorized_key';
 import cron from './cron';
+import git from './git';
+import localeGen from './locale_gen';
 import mount from './mount';
+import pip from './pip';
 import sysctl from './sysctl';
+import timezone from './timezone';
 
 export const MODULES: TsplayModule[] = [
   // Engine modules
@@ -85,8 +89,12 @@ export const MODULES: TsplayModule[] = [
   // System configuration modules (issue 13)
   authorizedKey,
   cron,
+  git,
+  localeGen,
   mount,
+  pip,
   sysctl,
+  timezone,
 ];
 
 /** Collection prefixes an Ansible playbook may use in front of a module name. */
@@ -97,6 +105,8 @@ const COLLECTION_NAMES: Record<string, string> = {
   'ansible.posix.authorized_key': 'authorized_key',
   'ansible.posix.mount': 'mount',
   'ansible.posix.sysctl': 'sysctl',
+  'community.general.locale_gen': 'locale_gen',
+  'community.general.timezone': 'timezone',
 };
 
 /** The module registered under `name` (with or without an `ansible.builtin.`/`ansible.legacy.` prefix, or its collection's FQCN). */
