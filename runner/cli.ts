@@ -369,9 +369,9 @@ async function makeVault(p: ParsedRun): Promise<Vault | undefined> {
 }
 
 /** What would fail mid-run in a template, expression or `src` file (runner/loader/static-check.ts). */
-async function checkTemplates(pb: Playbook, loader: import('./loader/index').Loader, modules: import('./module-registry').ModuleRegistry): Promise<void> {
+async function checkTemplates(pb: Playbook, loader: import('./loader/index').Loader, modules: import('./module-registry').ModuleRegistry): Promise<TsplayError[]> {
   const [{ staticCheck }, { Templar }] = await Promise.all([import('./loader/static-check'), import('./templating/index')]);
-  await staticCheck(pb, { templar: new Templar(), loader, rawArgs: (m) => modules.get(m)?.rawArgs ?? [] });
+  return staticCheck(pb, { templar: new Templar(), loader, rawArgs: (m) => modules.get(m)?.rawArgs ?? [] });
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
@@ -400,8 +400,10 @@ async function cmdRun(argv: string[]): Promise<number> {
   await inventory.addVarsDir(path.dirname(playbookFile));
   crossCheck(pb, inventory);
   // templates, expressions and controller files too, before any connection (the list modes only show)
-  if (p.syntaxCheck || !(p.listTasks || p.listHosts)) await checkTemplates(pb, loader, modules);
+  const deferred = p.syntaxCheck || !(p.listTasks || p.listHosts) ? await checkTemplates(pb, loader, modules) : [];
   if (p.syntaxCheck) {
+    // files of include_tasks / include_role: errors only if a run includes them, as in Ansible
+    for (const w of [...(pb.deferred ?? []), ...deferred]) err(`[WARNING]: included file: ${w.describe()}\n`);
     out(`playbook: ${p.playbook}\nsyntax OK: ${pb.plays.length} play(s)\n`);
     return EXIT.OK;
   }

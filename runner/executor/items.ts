@@ -111,6 +111,8 @@ export class ItemRunner {
     // hosts by what they include: one group per distinct include, in order of first appearance
     const groups = new Map<string, { target: string; tasksFrom?: string; hosts: HostState[]; params: Vars; loopVars?: Vars }>();
     const name = inc.name ?? `${inc.kind}: ${inc.target}`;
+    // its own TASK banner, as Ansible prints: a failure to load the file is shown under it
+    this.x.s.emit({ type: 'task_start', name: taskDisplayName(inc), role: inc.role?.name, handler: false, file: inc.loc.file, line: inc.loc.line, hosts: hosts.length });
     for (const h of hosts) {
       const vars = await this.x.vars.taskVars(run, h, scope, inc);
       try {

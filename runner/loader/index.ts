@@ -6,7 +6,10 @@
  * All errors of a load are collected and thrown together (a MultiError, or the error itself
  * when there is one), each naming file:line:column, so a user fixes them in one round.
  * include_tasks/include_role stay dynamic: the executor loads them per host through
- * `loadTasksFile`/`loadRole`; when their target is static it is already checked here.
+ * `loadTasksFile`/`loadRole`, which validate the file then (before any of its tasks runs) and
+ * throw all its problems in one error. A literal target is read here too, but its problems are
+ * only `Playbook.deferred` (--syntax-check shows them as warnings): Ansible never reads a
+ * `setup-FreeBSD.yml` it does not include, so a FreeBSD-only module in it must not stop a run.
  */
 
 import path from 'path';
@@ -54,7 +57,7 @@ export class Loader {
     const plays = await new PlayParser(sess, tasks, roles).playbookFile(abs, { tags: [], vars: {}, when: [], chain: [abs] });
     sess.throwIfErrors();
     this.playDirs = uniq([...this.playDirs, ...plays.map((p) => p.dir)]);
-    return { file: abs, dir: path.dirname(abs), plays };
+    return { file: abs, dir: path.dirname(abs), plays, deferred: sess.deferred };
   }
 
   /**
@@ -78,7 +81,7 @@ export class Loader {
       roleChain: role ? [role.path] : [],
       play: newPlayState(this.roleBases(fromDir)),
     });
-    sess.throwIfErrors();
+    sess.throwIncludeErrors(`included file '${file}'`);
     return items;
   }
 
@@ -107,7 +110,7 @@ export class Loader {
       { file, dir: fromDir, tags: inheritedTags, handler: false, imports: [], roleChain: [], play },
       { dedupe: false, handlers },
     );
-    sess.throwIfErrors();
+    sess.throwIncludeErrors(`included role '${name}'`);
     if (!block?.role) throw new ValidationError(`role '${name}' could not be loaded`, loc);
     // handlers of roles that the included role imports (import_role in its tasks) come too
     return { role: block.role, tasks: block.block, handlers: [...handlers, ...play.importedHandlers] };
@@ -128,7 +131,8 @@ export class Loader {
 }
 
 /**
- * --syntax-check: load the playbook and return every problem found (empty when it is valid).
+ * --syntax-check: load the playbook and return every problem found (empty when it is valid);
+ * the problems of dynamic include targets are not among them (`Playbook.deferred`).
  * Errors that are not tsplay's own (bugs) are rethrown.
  */
 export async function validateOnly(file: string, opts: LoaderOptions): Promise<TsplayError[]> {

@@ -10,6 +10,13 @@ import { loadYamlFile, type YamlOptions } from '../yaml';
 
 export class Session {
   readonly errors: TsplayError[] = [];
+  /**
+   * Problems of dynamic include targets (include_tasks / include_role written with a literal
+   * name): not errors of this load, since such a file may never run on these hosts (a
+   * FreeBSD-only setup file); the run reports them when the file is included, --syntax-check
+   * as warnings.
+   */
+  readonly deferred: TsplayError[] = [];
   private readonly seen = new Set<string>();
   private readonly files = new Map<string, Promise<{ ok: true; data: unknown } | { ok: false; error: TsplayError }>>();
   private readonly sources = new Map<string, string | undefined>();
@@ -23,6 +30,21 @@ export class Session {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     this.errors.push(e);
+  }
+
+  /** Run `fn`; the errors it records are moved to `deferred` (each kept once). */
+  async defer(fn: () => Promise<void>): Promise<void> {
+    const before = this.errors.length;
+    try {
+      await fn();
+    } finally {
+      for (const e of this.errors.splice(before)) {
+        const key = e.describe();
+        // forgotten as an error: the same problem reached by a static import is still one
+        this.seen.delete(key);
+        if (!this.deferred.some((d) => d.describe() === key)) this.deferred.push(e);
+      }
+    }
   }
 
   error(message: string, loc: SourceLocation | undefined, hint?: string): void {
@@ -81,6 +103,16 @@ export class Session {
       this.sources.set(file, text);
     }
     return this.sources.get(file);
+  }
+
+  /**
+   * For a file included at run time: every error at once in one message, each line naming its
+   * file:line, so the include task's failure shows them all.
+   */
+  throwIncludeErrors(what: string): void {
+    if (!this.errors.length) return;
+    const n = this.errors.length;
+    throw new ValidationError(`${what} is not valid (${n} error${n === 1 ? '' : 's'}):\n${this.errors.map((e) => e.describe()).join('\n')}`);
   }
 
   /** Throw what was collected: the single error as it is, several as a MultiError. */

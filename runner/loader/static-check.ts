@@ -8,7 +8,9 @@
  *    test they name exists (Templar.check);
  *  - the files of `template` and `copy`, when `src` is not templated: they exist where the
  *    executor will look (the same order as its findFile), and a template's text compiles;
- *  - the same for the tasks of static include_tasks / include_role targets (each once).
+ *  - the same for the tasks of literal include_tasks / include_role targets (each once), whose
+ *    problems are returned, not thrown: such a file may never be included on these hosts
+ *    (--syntax-check shows them as warnings, with the loader's `Playbook.deferred`).
  * What depends on variables (a templated `src`, a `when` that renders to an expression) is left
  * for the run. All problems are thrown together; each names file:line:column.
  */
@@ -60,14 +62,18 @@ const LOCAL_FILES: Record<string, { arg: string; kind: 'templates' | 'files'; te
   copy: { arg: 'src', kind: 'files', template: false, used: (a) => a.content === undefined && (a.remote_src === undefined || a.remote_src === false || a.remote_src === 'no' || a.remote_src === 'false') },
 };
 
-export async function staticCheck(pb: Playbook, opts: StaticCheckOptions): Promise<void> {
-  const errors = await new StaticChecker(opts).playbook(pb);
+/** Throws the problems of what will run; returns those of dynamic include targets. */
+export async function staticCheck(pb: Playbook, opts: StaticCheckOptions): Promise<TsplayError[]> {
+  const checker = new StaticChecker(opts);
+  const errors = await checker.playbook(pb);
   if (errors.length === 1) throw errors[0];
   if (errors.length) throw new MultiError(errors);
+  return checker.deferred;
 }
 
 class StaticChecker {
   private readonly errors: TsplayError[] = [];
+  readonly deferred: TsplayError[] = [];
   private readonly seen = new Set<object>();
   private readonly includes = new Set<string>();
 
@@ -179,6 +185,7 @@ class StaticChecker {
     const key = JSON.stringify([inc.kind, inc.target, inc.tasksFrom ?? null, inc.dir, inc.role?.path ?? null]);
     if (this.includes.has(key)) return;
     this.includes.add(key);
+    const before = this.errors.length;
     try {
       if (inc.kind === 'include_tasks') {
         await this.items(await this.o.loader.loadTasksFile(inc.target, inc.dir, inc.role, [], inc.loc), play);
@@ -189,10 +196,10 @@ class StaticChecker {
         await this.items(r.handlers, play);
       }
     } catch (e) {
-      // the loader already reported what makes a static target unloadable; anything else is news
+      // what makes the target unloadable is already in the loader's Playbook.deferred
       if (!(e instanceof TsplayError)) throw e;
-      const all = e instanceof MultiError ? e.errors : [e];
-      for (const x of all) if (!this.errors.some((y) => y.describe() === x.describe())) this.errors.push(x);
+    } finally {
+      for (const x of this.errors.splice(before)) if (!this.deferred.some((y) => y.describe() === x.describe())) this.deferred.push(x);
     }
   }
 

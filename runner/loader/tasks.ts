@@ -652,13 +652,15 @@ export class TaskParser {
     if (loop.loopLookup) inc.loopLookup = loop.loopLookup;
     if (loop.loopControl) inc.loopControl = loop.loopControl;
     if (scope.handler) this.sess.error('include_tasks cannot be used as a handler', loc);
-    else if (target && !hasTemplate(target)) await this.checkInclude(target, valueLoc(raw, key, scope.file), inc.parentTags, scope);
+    // read now for --syntax-check, but its problems are the run's only if it is included
+    else if (target && !hasTemplate(target)) await this.sess.defer(() => this.checkInclude(target, valueLoc(raw, key, scope.file), inc.parentTags, scope));
     return inc;
   }
 
   /**
-   * A static include_tasks target is read now, so a missing file or a mistake in it is reported
-   * before any host is touched. Each file is checked once (includes may recurse on purpose).
+   * A literal include_tasks target is read at load time, so --syntax-check reports a missing
+   * file or a mistake in it (as a warning) and the static check can look at its templates. Each
+   * file is checked once (includes may recurse on purpose).
    */
   private async checkInclude(target: string, at: Pos, tags: string[], scope: Scope): Promise<void> {
     const candidates = this.tasksFileCandidates(target, scope.dir, scope.role, scope.play.roleBases);
@@ -740,7 +742,7 @@ export class TaskParser {
     scope.play.dynamicRoles = true;
     if (scope.handler) this.sess.error('include_role cannot be used as a handler', loc);
     else if (name && !hasTemplate(name) && !(tasksFrom && hasTemplate(tasksFrom))) {
-      await this.roles.check(name, tasksFrom, valueLoc(raw, key, scope.file), inc.parentTags, scope);
+      await this.sess.defer(() => this.roles.check(name, tasksFrom, valueLoc(raw, key, scope.file), inc.parentTags, scope));
     }
     return inc;
   }

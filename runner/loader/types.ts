@@ -8,7 +8,7 @@
  * templates them per host.
  */
 
-
+import type { TsplayError } from '../errors';
 import type { Pos } from '../yaml';
 import type { BoolKeywordField, MetaAction, StringKeywordField, WITH_LOOKUPS } from './keywords';
 
@@ -145,6 +145,11 @@ export interface Playbook {
   dir: string;
   /** every play, import_playbook already flattened */
   plays: PlayDef[];
+  /**
+   * problems in the files of literal include_tasks / include_role targets: reported when (if)
+   * the file is included at run time, and by --syntax-check as warnings
+   */
+  deferred?: TsplayError[];
 }
 
 /** What the loader needs to know about the module registry. */

@@ -246,7 +246,7 @@ describe('roles', () => {
     ]);
   });
 
-  test('static include_role and include_tasks targets are checked at load time', async () => {
+  test('literal include_role and include_tasks targets are read at load time, their problems deferred', async () => {
     t = new Tree({
       'site.yml': y(`
         - hosts: all
@@ -260,12 +260,16 @@ describe('roles', () => {
       'roles/r/tasks/main.yml': '- ping:\n',
       'bad.yml': '- pingg:\n',
     });
-    expect(lines(await loadErrors(t.p('site.yml')), t.root)).toEqual([
+    // not errors of the load: a file is the run's problem only if it is included
+    const pb = await loader().loadPlaybook(t.p('site.yml'));
+    expect(lines(pb.deferred ?? [], t.root)).toEqual([
       "ROOT/site.yml:3:21: role 'nothere' not found",
       "ROOT/site.yml:4:21: tasks_from 'nope' not found in role 'r'",
       "ROOT/site.yml:5:22: included file 'gone.yml' not found",
       "ROOT/bad.yml:1:3: unknown module 'pingg' — did you mean 'ping'?",
     ]);
+    // included at run time, the file's problems are thrown together, each with file:line
+    await expect(loader().loadTasksFile('bad.yml', t.root)).rejects.toThrow(/included file 'bad.yml' is not valid \(1 error\):\n.*bad\.yml:1:3: unknown module 'pingg'/);
   });
 });
 
