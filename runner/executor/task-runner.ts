@@ -203,7 +203,17 @@ export class TaskRunner {
       const ie = task.ignoreErrors ?? scope.ignoreErrors;
       const ignore = await this.x.keywordBool('ignore_errors', ie, vars, task.loc, false);
       if (ignore) out.ignored = true;
-      else h.failed = true;
+      else {
+        h.failed = true;
+        // a block's rescue sees what failed, and so does the rest of the play (Ansible sets
+        // them as non-persistent facts when the host enters the rescue)
+        if (scope.inRescuable) {
+          Object.assign(h.runtime, {
+            ansible_failed_task: { name, action: task.module, args: noLog ? {} : task.args, ...(task.loc ? { path: `${task.loc.file}:${task.loc.line}` } : {}) },
+            ansible_failed_result: noLog ? { censored: NO_LOG_MSG, failed: true } : out.result,
+          });
+        }
+      }
     } else if (out.status === 'unreachable') {
       const iu = task.ignoreUnreachable ?? scope.ignoreUnreachable;
       if (!(await this.x.keywordBool('ignore_unreachable', iu, () => this.x.vars.taskVars(run, h, scope, task), task.loc, false))) h.unreachable = true;

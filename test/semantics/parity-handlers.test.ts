@@ -113,3 +113,35 @@ describe('play order', () => {
     expect(results(r)).toHaveLength(0);
   });
 });
+
+describe('ansible_failed_task / ansible_failed_result (blocks target)', () => {
+  test('set when a host enters rescue, and still visible after the block', () => {
+    const r = run(`- hosts: A
+  gather_facts: false
+  tasks:
+    - block:
+        - name: template error
+          debug: msg="{{ nope }}"
+      rescue:
+        - debug: msg="{{ ansible_failed_task.name }} {{ ansible_failed_task.action }} {{ ansible_failed_result.failed }}"
+    - debug: msg="{{ ansible_failed_task.name }}"
+    - debug: msg="{{ (ansible_failed_task is defined) | string }}"
+      delegate_to: localhost
+`);
+    expect(r.code).toBe(0);
+    expect(results(r, 'debug').map((e) => e.result.msg)).toEqual(['template error debug True', 'template error', 'True']);
+  });
+
+  test('not set by a failure outside any block with rescue', () => {
+    const r = run(`- hosts: A
+  gather_facts: false
+  tasks:
+    - fail: msg=x
+      ignore_errors: true
+    - command: /bin/false
+      ignore_errors: true
+    - debug: msg="{{ (ansible_failed_task is defined) | string }}"
+`);
+    expect(results(r, 'debug').map((e) => e.result.msg)).toEqual(['False']);
+  });
+});
