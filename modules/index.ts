@@ -41,6 +41,7 @@ import uri from './uri';
 import user from './user';
 
 // System configuration modules (issue 13)
+import aptRepository from './apt_repository';
 import authorizedKey from './authorized_key';
 import cron from './cron';
 import git from './git';
@@ -87,6 +88,7 @@ export const MODULES: TsplayModule[] = [
   user,
 
   // System configuration modules (issue 13)
+  aptRepository,
   authorizedKey,
   cron,
   git,
