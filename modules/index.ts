@@ -24,7 +24,10 @@ import ping from './ping';
 import setup from './setup';
 
 // File transfer modules (issue 13)
+import blockinfile from './blockinfile';
 import get_url from './get_url';
+import replace from './replace';
+import slurp from './slurp';
 
 // HA modules (issue 4)
 import apt from './apt';
@@ -71,7 +74,10 @@ export const MODULES: TsplayModule[] = [
   setup,
 
   // File transfer modules (issue 13)
+  blockinfile,
   get_url,
+  replace,
+  slurp,
 
   // HA modules (issue 4)
   apt,

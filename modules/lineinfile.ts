@@ -7,6 +7,7 @@
 import * as path from 'path';
 import { defineModule, ModuleFailure, type Change } from '../runner/module-api';
 import { missingParent } from './lib/content';
+import { expandBackrefs, pyRegex } from './lib/py-regex';
 import { attrChange, ATTR_SCHEMA, idArg, modeArg, resolveMode, type Attrs } from './lib/attrs';
 
 export interface LineEdit {
@@ -37,40 +38,8 @@ export interface EditResult {
   msg: string;
 }
 
-/** Python `re` syntax -> JavaScript RegExp, for the parts Ansible users actually write. */
-export function pyRegex(source: string): RegExp {
-  let flags = '';
-  let s = source;
-  const inline = /^\(\?([aiLmsux]+)\)/.exec(s);
-  if (inline) {
-    s = s.slice(inline[0].length);
-    if (inline[1].includes('i')) flags += 'i';
-    if (inline[1].includes('s')) flags += 's';
-  }
-  s = s
-    .replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>')
-    .replace(/\(\?P=([A-Za-z_]\w*)\)/g, '\\k<$1>')
-    .replace(/\\A/g, '^')
-    .replace(/\\Z/g, '$');
-  try {
-    return new RegExp(s, flags);
-  } catch (e) {
-    throw new ModuleFailure(`invalid regular expression '${source}': ${(e as Error).message}`, { regexp: source });
-  }
-}
-
-/** Python's match.expand(): \1, \g<1>, \g<name>, and the escapes \n \t \\ in the template. */
-export function expandBackrefs(template: string, m: RegExpExecArray): string {
-  return template.replace(/\\(?:g<(\w+)>|(\d{1,2})|([nt\\]))/g, (_all, g: string | undefined, num: string | undefined, esc: string | undefined) => {
-    if (esc) return esc === 'n' ? '\n' : esc === 't' ? '\t' : '\\';
-    const key = g ?? num!;
-    const v = /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
-    if (v === undefined && /^\d+$/.test(key) && Number(key) >= m.length) {
-      throw new ModuleFailure(`backreference \\${key} refers to a group the regexp does not have`);
-    }
-    return v ?? '';
-  });
-}
+// Python regex syntax and templates: one translator for the text-editing modules
+export { expandBackrefs, pyRegex };
 
 /** Split keeping each line's own ending, so untouched lines are written back byte for byte. */
 function splitLines(text: string): string[] {
