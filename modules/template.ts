@@ -4,8 +4,9 @@
  */
 
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { decodeUtf8, defineModule, ModuleFailure, TsplayError, type Change } from '../runner/module-api';
+import { decodeUtf8, defineModule, ModuleFailure, TsplayError, type Change, type TemplateFileOptions } from '../runner/module-api';
 import { ATTR_SCHEMA, idArg, modeArg, type Attrs } from './lib/attrs';
 import { missingParent, planContent, sha1 } from './lib/content';
 
@@ -18,19 +19,76 @@ export interface TemplateArgs {
   backup?: boolean;
   validate?: string;
   force?: boolean;
+  trim_blocks?: boolean;
+  lstrip_blocks?: boolean;
+  newline_sequence?: string;
+  block_start_string?: string;
+  block_end_string?: string;
+  variable_start_string?: string;
+  variable_end_string?: string;
+  comment_start_string?: string;
+  comment_end_string?: string;
+  output_encoding?: string;
 }
 
 const p = path.posix;
 
-/**
- * As Ansible's template module (preserve_trailing_newlines): the output ends in at least as
- * many newlines as the template file, which trim_blocks would otherwise eat after a final
- * `{% endif %}`.
- */
-export function keepTrailingNewlines(source: string, out: string): string {
-  const count = (s: string) => s.length - s.replace(/\n+$/, '').length;
-  const missing = count(source) - count(out);
-  return missing > 0 ? out + '\n'.repeat(missing) : out;
+/** Ansible accepts the newline sequence as the characters or as their escapes. */
+const NEWLINE_ARG: Record<string, string> = { '\\n': '\n', '\\r': '\r', '\\r\\n': '\r\n', '\n': '\n', '\r': '\r', '\r\n': '\r\n' };
+
+/** The template module's options of the rendering (the module's argument names, Ansible's). */
+function fileOptions(args: TemplateArgs): TemplateFileOptions {
+  if (args.output_encoding !== undefined && !/^utf-?8$/i.test(args.output_encoding)) {
+    throw new ModuleFailure(`output_encoding '${args.output_encoding}' is not supported: templates are written as utf-8`, { output_encoding: args.output_encoding });
+  }
+  const newline = args.newline_sequence === undefined ? undefined : NEWLINE_ARG[args.newline_sequence];
+  if (args.newline_sequence !== undefined && !newline) throw new ModuleFailure(`newline_sequence must be one of \\n \\r \\r\\n, not ${JSON.stringify(args.newline_sequence)}`, {});
+  return {
+    trimBlocks: args.trim_blocks,
+    lstripBlocks: args.lstrip_blocks,
+    newlineSequence: newline,
+    blockStart: args.block_start_string,
+    blockEnd: args.block_end_string,
+    variableStart: args.variable_start_string,
+    variableEnd: args.variable_end_string,
+    commentStart: args.comment_start_string,
+    commentEnd: args.comment_end_string,
+  };
+}
+
+/** The variables Ansible's template module adds for the template (they win over the task's). */
+function templateVars(args: TemplateArgs, srcPath: string, dest: string): Record<string, unknown> {
+  let uid: string | number = '';
+  try {
+    const st = fs.statSync(srcPath);
+    uid = userName(st.uid);
+  } catch {
+    // the template was read a moment ago; a vanished file fails at the read
+  }
+  return {
+    template_host: os.hostname(),
+    template_path: args.src,
+    template_fullpath: path.resolve(srcPath),
+    template_destpath: dest,
+    template_uid: uid,
+    template_run_date: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+    // Ansible's default ansible_managed text (its configuration option is not read)
+    ansible_managed: 'Ansible managed',
+  };
+}
+
+/** `mode: preserve`: the template file's own permission bits. */
+function preservedMode(srcPath: string): string {
+  return (fs.statSync(srcPath).mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+function userName(uid: number): string | number {
+  try {
+    const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    return line ? line.split(':')[0] : uid;
+  } catch {
+    return uid;
+  }
 }
 
 export default defineModule<TemplateArgs>({
@@ -40,7 +98,11 @@ export default defineModule<TemplateArgs>({
     'The template is rendered with the task\'s variables (strict: an undefined variable is an error',
     'naming the template), compared by sha256 with the file on the host, and written atomically',
     'only when it differs. Attribute-only drift is fixed with chown/chmod. The template file must',
-    'be UTF-8; its trailing newlines are kept (as Ansible does after trim_blocks).',
+    'be UTF-8; its trailing newlines are kept (as Ansible does after trim_blocks). It may start',
+    'with a `#jinja2: trim_blocks: False, lstrip_blocks: True` line, and {% include %},',
+    '{% extends %} and {% import %} other templates (found beside it, then in the role\'s and the',
+    'playbook\'s templates/). `mode: preserve` gives dest the mode of the template file. The',
+    'template_* variables and ansible_managed are set as in Ansible.',
   ].join('\n'),
   schema: {
     type: 'object',
@@ -55,6 +117,16 @@ export default defineModule<TemplateArgs>({
         description: "Command run on the temporary file before it replaces dest; '%s' is replaced by its path.",
       },
       force: { type: 'boolean', default: true, description: 'Replace an existing file whose content differs.' },
+      trim_blocks: { type: 'boolean', description: 'Drop the first newline after a block tag or comment (default true, as Ansible).' },
+      lstrip_blocks: { type: 'boolean', description: 'Drop blanks before a block tag or comment at the start of a line (default false).' },
+      newline_sequence: { type: 'string', description: "Newline of the template's text in the output: '\\n' (default), '\\r' or '\\r\\n'." },
+      block_start_string: { type: 'string', description: "Only '{%' is supported (an error otherwise)." },
+      block_end_string: { type: 'string', description: "Only '%}' is supported (an error otherwise)." },
+      variable_start_string: { type: 'string', description: "Only '{{' is supported (an error otherwise)." },
+      variable_end_string: { type: 'string', description: "Only '}}' is supported (an error otherwise)." },
+      comment_start_string: { type: 'string', description: "Start of a comment (default '{#')." },
+      comment_end_string: { type: 'string', description: "End of a comment (default '#}')." },
+      output_encoding: { type: 'string', description: 'Only utf-8 is supported (an error otherwise).' },
     },
     required: ['src', 'dest'],
     additionalProperties: false,
@@ -69,8 +141,9 @@ export default defineModule<TemplateArgs>({
   notify: restart patroni`,
   checkMode: 'Renders and compares (reads only); reports the write with a unified diff, and any chown/chmod.',
   async plan(args, ctx) {
-    const attrs: Attrs = { owner: idArg(args.owner), group: idArg(args.group), mode: modeArg(args.mode) };
+    const opts = fileOptions(args);
     const srcPath = await ctx.findFile(args.src, 'templates');
+    const attrs: Attrs = { owner: idArg(args.owner), group: idArg(args.group), mode: args.mode === 'preserve' ? preservedMode(srcPath) : modeArg(args.mode) };
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(srcPath);
@@ -85,7 +158,9 @@ export default defineModule<TemplateArgs>({
       if (!(e instanceof TsplayError)) throw e;
       throw new ModuleFailure(`template ${e.describe()}`, { src: srcPath });
     }
-    const content = Buffer.from(keepTrailingNewlines(source, await ctx.render(source, {}, srcPath)), 'utf8');
+
+    // rendered before any look at the host: a template error touches nothing
+    const content = Buffer.from(await ctx.render(source, templateVars(args, srcPath, args.dest), srcPath, opts), 'utf8');
 
     // a trailing slash only says "this is a directory"; stat the path without it
     const bare = args.dest.replace(/(.)\/+$/, '$1');

@@ -17,6 +17,8 @@ export { ModuleFailure, pathArg, quote, raw, sh, TsplayError };
 export { ACCOUNT_ID_PATTERN, ACCOUNT_NAME_MAX, ACCOUNT_NAME_PATTERN, accountNameProblem } from './names';
 /** strict UTF-8 decoding of a controller file's bytes: throws "not valid UTF-8 at byte N" naming the file and line */
 export { decodeUtf8 } from './yaml';
+import type { TemplateFileOptions } from './templating/template-file';
+export type { TemplateFileOptions };
 
 export interface ExecResult {
   rc: number;
@@ -165,8 +167,12 @@ export interface ModuleContext<R extends Probe = Probe> {
   vars: Readonly<Record<string, unknown>>;
   check: boolean;
   diff: boolean;
-  /** Render a Liquid template against the task's variables (+ extra vars); errors name `source`. */
-  render(template: string, extraVars?: Record<string, unknown>, source?: string): Promise<string>;
+  /**
+   * Render a template against the task's variables (+ extra vars); errors name `source`. With
+   * `file` options, the text is the template file `source` (comments, `#jinja2:` header, include/
+   * extends/import from the template search path: runner/templating/template-file.ts).
+   */
+  render(template: string, extraVars?: Record<string, unknown>, source?: string, file?: TemplateFileOptions): Promise<string>;
   /** Evaluate a `when`-style condition (string, bool, or list: all must hold). */
   evaluate(condition: unknown): Promise<boolean>;
   /**

@@ -9,10 +9,10 @@ import fs from 'fs';
 import path from 'path';
 import { probeOnly } from '../connection/remote';
 import { InterruptedError, ModuleFailure, ValidationError } from '../errors';
-import { controllerFileCandidates } from '../loader/controller-files';
+import { controllerFileCandidates, controllerSearchDirs } from '../loader/controller-files';
 import { stripFqcn } from '../loader/keywords';
 import type { PlayDef, TaskDef } from '../loader/types';
-import type { TsplayModule } from '../module-api';
+import type { TemplateFileOptions, TsplayModule } from '../module-api';
 import { secrets } from '../secrets';
 import type { CheckOverlay } from './check-overlay';
 import type { RunContext } from './context';
@@ -166,7 +166,12 @@ export class ModuleStep {
       vars,
       check,
       diff,
-      render: (t: string, extra?: Vars, source?: string) => this.x.s.templar.renderString(t, extra ? extendVars(this.x.s.templar, vars, extra, false) : vars, source ? { file: source } : task.loc),
+      render: (t: string, extra?: Vars, source?: string, file?: TemplateFileOptions) => {
+        const v = extra ? extendVars(this.x.s.templar, vars, extra, false) : vars;
+        // a template file: included ones are found beside it, then where its own was looked for
+        if (file && source) return this.x.s.templar.renderFile(t, v, source, { ...file, searchPath: [path.dirname(source), ...controllerSearchDirs('templates', task, run.play)] });
+        return this.x.s.templar.renderString(t, v, source ? { file: source } : task.loc);
+      },
       evaluate: (c: unknown) => this.x.s.templar.evaluate(c, vars, task.loc),
       evaluateExpression: (e: string) => this.x.s.templar.evaluateExpression(e, vars, task.loc),
       readVarsFile: (p: string) => this.x.s.readVarsFile(p),

@@ -8,10 +8,15 @@
 import path from 'path';
 import type { PlayDef, TaskDef } from './types';
 
+/** The directories a relative name is looked for in, in that order (Ansible's search path). */
+export function controllerSearchDirs(kind: 'templates' | 'files' | 'vars', task: Pick<TaskDef, 'role' | 'dir'>, play: Pick<PlayDef, 'dir'>): string[] {
+  const d: string[] = [];
+  if (task.role) d.push(path.join(task.role.path, kind), task.role.path);
+  d.push(path.join(task.dir, kind), task.dir, path.join(play.dir, kind), play.dir);
+  return [...new Set(d)];
+}
+
 export function controllerFileCandidates(name: string, kind: 'templates' | 'files' | 'vars', task: Pick<TaskDef, 'role' | 'dir'>, play: Pick<PlayDef, 'dir'>): string[] {
   if (path.isAbsolute(name)) return [name];
-  const c: string[] = [];
-  if (task.role) c.push(path.join(task.role.path, kind, name), path.join(task.role.path, name));
-  c.push(path.join(task.dir, kind, name), path.join(task.dir, name), path.join(play.dir, kind, name), path.join(play.dir, name));
-  return [...new Set(c)];
+  return [...new Set(controllerSearchDirs(kind, task, play).map((d) => path.join(d, name)))];
 }

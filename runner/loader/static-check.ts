@@ -19,7 +19,7 @@ import fs from 'fs';
 import path from 'path';
 import { MultiError, TsplayError, ValidationError, type SourceLocation } from '../errors';
 import { decodeUtf8, posOfValue } from '../yaml';
-import { controllerFileCandidates } from './controller-files';
+import { controllerFileCandidates, controllerSearchDirs } from './controller-files';
 import type { Loader } from './index';
 import { sourceOf } from './sources';
 import type { IncludeDef, PlayDef, Playbook, RoleRef, TaskDef, TaskItem } from './types';
@@ -29,6 +29,8 @@ import { hasTemplate } from './values';
 export interface TemplateChecker {
   /** throws the first syntax error / unknown filter or test in `value` as a TemplateError */
   check(value: unknown, source?: SourceLocation, asCondition?: boolean): void;
+  /** every problem of a template file and of the templates it includes, extends or imports */
+  checkFile(text: string, file: string, opts: { commentStart?: string; commentEnd?: string; searchPath?: string[] }): TsplayError[];
 }
 
 export interface StaticCheckOptions {
@@ -171,8 +173,10 @@ class StaticChecker {
       else this.errors.push(new ValidationError(`cannot read template ${found}: ${(e as Error).message}`, loc));
       return;
     }
-    // a source without a line: positions inside the template file
-    this.value(text, { file: found });
+    // the comment delimiters change what parses; the other options only the output
+    const str = (k: string) => (typeof t.args[k] === 'string' && !hasTemplate(t.args[k]) ? (t.args[k] as string) : undefined);
+    const searchPath = [path.dirname(found), ...controllerSearchDirs('templates', t, play)];
+    this.errors.push(...this.o.templar.checkFile(text, found, { commentStart: str('comment_start_string'), commentEnd: str('comment_end_string'), searchPath }));
   }
 
   private async include(inc: IncludeDef, raw: Record<string, unknown> | undefined, play: PlayDef): Promise<void> {

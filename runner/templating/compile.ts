@@ -12,6 +12,32 @@ import type { Expr } from './jinja';
 import { outputContent, outputEnd, parseExpression } from './jinja';
 import { compileLiquid, type LiquidTemplates } from './liquid';
 
+/** How a text is read (Jinja's environment options; a template file's come from the template module). */
+export interface ParseOptions {
+  /** the template file the text is (tokens name it; errors in it get its lines); strings have none */
+  file?: string;
+  /** drop the first newline after a block tag or comment (Ansible: on) */
+  trimBlocks: boolean;
+  /** drop blanks before a block tag or comment at the start of a line */
+  lstripBlocks: boolean;
+  /** the text's newlines become this (the text has only \n: the caller normalized it) */
+  newline?: string;
+  /** comment delimiters; strings have none: `{#` is common in shell and stays text */
+  comments?: { start: string; end: string };
+}
+
+/** How a string in a playbook (module argument, `when`, vars) is read. */
+export const INLINE: ParseOptions = { trimBlocks: true, lstripBlocks: false };
+
+/** A literal template name a template includes, extends or imports. */
+export interface TemplateRef {
+  names: string[];
+  /** where the tag is in the text */
+  offset: number;
+  /** `ignore missing` */
+  optional: boolean;
+}
+
 /** A parsed template and the shortcuts it allows. */
 export interface CompiledTemplate {
   src: string;
@@ -23,18 +49,21 @@ export interface CompiledTemplate {
   templates?: LiquidTemplates;
   /** every expression in the template (for validation and variable listings) */
   exprs: Expr[];
+  /** other templates it names literally (include, extends, import) */
+  refs?: TemplateRef[];
 }
 
 const MAX_TEMPLATES = 10000;
 const cache = new Map<string, CompiledTemplate>();
 
-/** Parse (cached by text). Throws TemplateError with its offset set where known. */
-export function compileTemplate(src: string): CompiledTemplate {
-  const hit = cache.get(src);
+/** Parse (cached by text and options). Throws TemplateError with its offset set where known. */
+export function compileTemplate(src: string, opts?: ParseOptions): CompiledTemplate {
+  const key = opts ? `${JSON.stringify(opts)}\u0000${src}` : src;
+  const hit = cache.get(key);
   if (hit) return hit;
-  const out = compileOutputsOnly(src) ?? compileLiquid(src);
+  const out = (opts ? undefined : compileOutputsOnly(src)) ?? compileLiquid(src, opts);
   if (cache.size >= MAX_TEMPLATES) cache.delete(cache.keys().next().value as string);
-  cache.set(src, out);
+  cache.set(key, out);
   return out;
 }
 

@@ -8,7 +8,9 @@
  * `{% for %}` (+ `{% else %}`, `{% break %}`, `{% continue %}`), `{% assign x = ... %}` (or
  * `{% set x = ... %}`), `{% capture %}`, `{% case %}`, `{% raw %}`, `{% comment %}`, `{% # ... %}`,
  * `{%- -%}` / `{{- -}}` whitespace control. As Ansible does (Jinja's trim_blocks), the first
- * newline after a `{% tag %}` is dropped. `{# #}` is NOT a comment (it is common in shell scripts).
+ * newline after a `{% tag %}` is dropped. In strings `{# #}` is NOT a comment (it is common in
+ * shell scripts); template files (renderFile, template-file.ts) have comments, the `#jinja2:`
+ * header, include/extends/block/import/macro/call (liquid-files.ts) and Ansible's options.
  *
  * Inside `{{ }}`, `{% if %}`, `{% for %}`, `{% set %}` and in `when` / `changed_when` /
  * `failed_when` / `until` / assert `that`, expressions are Jinja's:
@@ -70,6 +72,9 @@ import { compileTemplate, type CompiledTemplate } from './compile';
 import { evaluateRaw, evaluateValue, Expr, FILTERS, isPlainObject, objectScope, parseExpression, referencedNames, Scope, toText, truthy, Undefined, undefinedError, unknownNames } from './jinja';
 import { filterContext, renderLiquid } from './liquid';
 import { useTemplateRenderer } from './lookups';
+import { checkTemplateFile, compileIn, FileLoader, keepTrailingNewlines, placeIn, prepareFile, type TemplateFileOptions } from './template-file';
+
+export type { TemplateFileOptions };
 
 export type Vars = Record<string, unknown>;
 
@@ -130,6 +135,33 @@ export class Templar {
     if (!Templar.isTemplate(template)) return template;
     const c = this.compile(template, source);
     return this.located(template, source, () => this.renderCompiled(c, vars));
+  }
+
+  /**
+   * Render a template file as the template module does (template-file.ts): `{# #}` comments, the
+   * `#jinja2:` header, trim_blocks / lstrip_blocks / newline_sequence, include / extends /
+   * import found in `opts.searchPath`. Errors name the file (or the included one) and the line.
+   */
+  async renderFile(text: string, vars: Vars, file: string, opts: TemplateFileOptions = {}): Promise<string> {
+    return this.renderFileSync(text, vars, file, opts);
+  }
+
+  renderFileSync(text: string, vars: Vars, file: string, opts: TemplateFileOptions = {}): string {
+    const p = prepareFile(text, file, opts);
+    const c = compileIn(p.body, p.parse, p.headerLines);
+    try {
+      return keepTrailingNewlines(renderLiquid(c, vars, this.strict, new FileLoader(opts.searchPath ?? [], p.parse)), p);
+    } catch (e) {
+      throw placeIn(e, p.body, file, p.headerLines);
+    }
+  }
+
+  /**
+   * Check a template file before the run: its syntax, its filters and tests, and that each
+   * template it names literally exists (and is itself correct). Returns every problem found.
+   */
+  checkFile(text: string, file: string, opts: TemplateFileOptions = {}): TemplateError[] {
+    return checkTemplateFile(text, file, opts);
   }
 
   renderValueSync(value: unknown, vars: Vars, source?: SourceLocation): unknown {

@@ -1,6 +1,6 @@
 /**
- * The adapter between liquidjs and the Jinja expression language (./jinja): the only file that
- * imports liquidjs. liquidjs does the template structure (tokenizing, `{% raw %}`,
+ * The adapter between liquidjs and the Jinja expression language (./jinja): with
+ * liquid-context.ts and liquid-files.ts, the only files that import liquidjs. liquidjs does the template structure (tokenizing, `{% raw %}`,
  * `{% comment %}`, `{% capture %}`, `{% case %}`, whitespace control, break/continue); every
  * `{{ }}` and the `if`/`elsif`/`elif`/`unless`, `for`, `assign`/`set` and `echo` tags evaluate
  * with the expression language, so a template, a module argument and a `when` condition all
@@ -12,11 +12,14 @@
  * the first template with `{% %}` tags (or whitespace control), or the first Liquid filter.
  */
 
-import { Context, Drop, Emitter, Liquid, Parser, Tag, TagToken, Template, Token, TokenKind, Tokenizer, TopLevelToken, toValueSync, TypeGuards } from 'liquidjs';
+import { Context, Emitter, Liquid, Parser, Tag, TagToken, Template, Token, TokenKind, Tokenizer, TopLevelToken, toValueSync, TypeGuards } from 'liquidjs';
 import { TemplateError } from '../errors';
-import type { CompiledTemplate } from './compile';
-import { bindLoopVars, evaluateTruth, evaluateValue, Expr, ForHeader, HostObject, loopItems, loopObject, MISSING, outputContent, outputEnd } from './jinja';
-import { parseExpression, parseForHeader, Scope, suggest, syntaxError, toText, UNDEFINED_HINT, useEngineFilters } from './jinja';
+import { INLINE, type CompiledTemplate, type ParseOptions, type TemplateRef } from './compile';
+import { bindLoopVars, evaluateTruth, evaluateValue, Expr, ForHeader, loopItems, loopObject, outputContent, outputEnd } from './jinja';
+import { parseExpression, parseForHeader, suggest, syntaxError, toText, UNDEFINED_HINT, useEngineFilters } from './jinja';
+import { innerTemplateError, isNamespace, JinjaContext, parseBody, renderToString, scopeOf, tagExpr, TemplateLoader } from './liquid-context';
+import { FILE_TAGS, fileRefs, parsing, renderTree } from './liquid-files';
+import { tokenize } from './liquid-tokens';
 
 /** Liquid's parsed form of a template (opaque outside this file). */
 export type LiquidTemplates = Template[];
@@ -26,64 +29,6 @@ let instance: Liquid | undefined;
 /** Whether the engine has been built (for tests of the lazy path). */
 export function liquidBuilt(): boolean {
   return instance !== undefined;
-}
-
-/** A Liquid engine object (tablerowloop) as the language sees it: methods read as attributes. */
-class DropView extends HostObject {
-  constructor(
-    private readonly drop: Drop,
-    private readonly ctx: Context,
-  ) {
-    super();
-  }
-  attr(key: string): unknown {
-    if (key.startsWith('_') || key === 'constructor') return MISSING;
-    const x = (this.drop as unknown as Record<string, unknown>)[key];
-    const v = typeof x === 'function' ? (x as () => unknown).call(this.drop) : x === undefined ? this.drop.liquidMethodMissing(key, this.ctx) : x;
-    return v instanceof Drop ? new DropView(v, this.ctx) : v;
-  }
-  value(): unknown {
-    return this.drop.valueOf();
-  }
-}
-
-/**
- * A render's context that also lets the language see the scopes tags push (loop variables of
- * `for` and `tablerow`): Context keeps its stack private, so pushes are mirrored here.
- */
-class JinjaContext extends Context {
-  private readonly frames: Array<Record<string, unknown>> = [];
-  /** Variables as the language reads them: pushed scopes, assigned names, then the task's vars. */
-  readonly scope: Scope = {
-    strict: this.strictVariables,
-    lookup: (name) => {
-      let v: unknown = MISSING;
-      for (let i = this.frames.length - 1; i >= 0 && v === MISSING; i--) v = ownValue(this.frames[i], name);
-      if (v === MISSING) v = ownValue(this.bottom(), name);
-      if (v === MISSING) v = ownValue(this.environments, name);
-      if (v === MISSING) v = ownValue(this.globals, name);
-      return v instanceof Drop ? new DropView(v, this) : v;
-    },
-    engine: () => this,
-    vars: () => this.environments as Record<string, unknown>,
-  };
-  override push(scope: object): number {
-    this.frames.push(scope as Record<string, unknown>);
-    return super.push(scope);
-  }
-  override pop(): ReturnType<Context['pop']> {
-    this.frames.pop();
-    return super.pop();
-  }
-}
-
-function ownValue(o: object | undefined, name: string): unknown {
-  return o && Object.prototype.hasOwnProperty.call(o, name) ? (o as Record<string, unknown>)[name] : MISSING;
-}
-
-function scopeOf(ctx: Context): Scope {
-  if (!(ctx instanceof JinjaContext)) throw new Error('internal: a tsplay tag rendered outside a tsplay render');
-  return ctx.scope;
 }
 
 /** A Liquid context over `vars`, for Liquid's own filters called outside a Liquid render. */
@@ -105,61 +50,6 @@ useEngineFilters({
   },
 });
 
-/** An output whose end is the language's (outputs.ts), not Liquid's first `}}`. */
-class ExprToken extends Token {
-  readonly contentRange: [number, number];
-  readonly trimLeft: boolean;
-  readonly trimRight: boolean;
-  constructor(input: string, begin: number, end: number, file?: string) {
-    super(TokenKind.Output, input, begin, end, file);
-    const c = outputContent(input, begin, end);
-    this.contentRange = [c.begin, c.end];
-    // read by liquidjs's whitespace control, as on its own output tokens
-    this.trimLeft = c.trimLeft;
-    this.trimRight = c.trimRight;
-  }
-}
-
-class BalancedTokenizer extends Tokenizer {
-  override readOutputToken(options?: Parameters<Tokenizer['readOutputToken']>[0]): ReturnType<Tokenizer['readOutputToken']> {
-    const end = outputEnd(this.input, this.p);
-    // unbalanced or unclosed: let liquidjs report it its way
-    if (end < 0) return super.readOutputToken(options);
-    const t = new ExprToken(this.input, this.p, end, this.file);
-    this.p = end;
-    // typed as liquidjs's own output token; what liquidjs reads of one (kind, trims) ExprToken has
-    return t as unknown as ReturnType<Tokenizer['readOutputToken']>;
-  }
-}
-
-/** Text whose content tsplay decided (trim_blocks dropped its first newline). */
-class TextToken extends Token {
-  constructor(
-    from: Token,
-    private readonly content: string,
-  ) {
-    super(TokenKind.HTML, from.input, from.begin, from.end, from.file);
-  }
-  getContent(): string {
-    return this.content;
-  }
-}
-
-/**
- * Jinja's trim_blocks, which Ansible turns on: the first newline after a `{% tag %}` is dropped,
- * so a template with tags on their own lines renders without blank lines where the tags were.
- */
-function trimBlocks(tokens: TopLevelToken[]): void {
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    const t = tokens[i];
-    const next = tokens[i + 1];
-    if (!TypeGuards.isTagToken(t) || t.trimRight || !TypeGuards.isHTMLToken(next)) continue;
-    const text = next.getContent();
-    const drop = text.startsWith('\n') ? 1 : text.startsWith('\r\n') ? 2 : 0;
-    if (drop) tokens[i + 1] = new TextToken(next, text.slice(drop)) as unknown as TopLevelToken;
-  }
-}
-
 /** `{{ expr }}`: compiled once at parse time, printed with toText. */
 class ExprOutput implements Template {
   readonly expr: Expr;
@@ -179,25 +69,6 @@ class JinjaParser extends Parser {
     if (TypeGuards.isOutputToken(token)) return new ExprOutput(token) as unknown as ReturnType<Parser['parseToken']>;
     return super.parseToken(token, remain);
   }
-}
-
-function tagExpr(token: TagToken, what: string): Expr {
-  const args = token.args;
-  if (!args.trim()) throw syntaxError(token.getText(), 0, token.begin, `{% ${token.name} %} needs ${what}`);
-  return parseExpression(args, token.contentRange[1] - args.length);
-}
-
-/** Parse a block tag's body: `on` names the inner tags it handles; it ends at its `end` tag. */
-function parseBody(token: TagToken, remain: TopLevelToken[], parser: Parser, on: Record<string, (t: TagToken) => void>, template: (t: Template) => void): void {
-  const stream = parser.parseStream(remain);
-  for (const [name, fn] of Object.entries(on)) stream.on(`tag:${name}`, fn);
-  stream
-    .on(`tag:end${token.name}`, () => stream.stop())
-    .on('template', template)
-    .on('end', () => {
-      throw syntaxError(token.getText(), 0, token.begin, `{% ${token.name} %} is not closed by {% end${token.name} %}`);
-    })
-    .start();
 }
 
 /** if / unless with elsif (Liquid) or elif (Jinja) and else. */
@@ -261,10 +132,11 @@ class ForTag extends Tag {
     const parent = scope.lookup('loop');
     const frame: Record<string, unknown> = Object.create(null);
     ctx.push(frame);
+    const state = {};
     try {
       for (let i = 0; i < items.length; i++) {
         bindLoopVars(this.header, frame, items[i]);
-        frame.loop = frame.forloop = loopObject(items, i, parent);
+        frame.loop = frame.forloop = loopObject(items, i, parent, state);
         ctx.continueCalled = ctx.breakCalled = false;
         yield r.renderTemplates(this.templates, ctx, emitter);
         if (ctx.breakCalled) break;
@@ -283,20 +155,37 @@ class ForTag extends Tag {
 /** assign (Liquid) / set (Jinja): `{% set name = expr %}` */
 class AssignTag extends Tag {
   private varName: string;
-  private expr: Expr;
-  constructor(token: TagToken, remain: TopLevelToken[], liq: Liquid) {
+  /** `{% set ns.attr = v %}`: the attribute of a namespace() */
+  private attr?: string;
+  private expr?: Expr;
+  /** `{% set name %}body{% endset %}`: the rendered body */
+  readonly templates?: Template[];
+  constructor(token: TagToken, remain: TopLevelToken[], liq: Liquid, parser: Parser) {
     super(token, remain, liq);
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)/.exec(token.args);
-    if (!m) throw syntaxError(token.getText(), 0, token.begin, `expected {% ${token.name} name = expression %}`);
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\s*(=(?!=)|$)/.exec(token.args);
+    if (!m || (!m[3] && (token.name !== 'set' || m[2]))) throw syntaxError(token.getText(), 0, token.begin, `expected {% ${token.name} name = expression %}`);
     this.varName = m[1];
+    this.attr = m[2];
+    if (!m[3]) {
+      const body: Template[] = (this.templates = []);
+      parseBody(token, remain, parser, {}, (t) => body.push(t));
+      return;
+    }
     const rest = token.args.slice(m[0].length);
     this.expr = parseExpression(rest, token.contentRange[1] - rest.length);
   }
   *render(ctx: Context): Generator<unknown, void, unknown> {
-    ctx.bottom()[this.varName] = evaluateValue(this.expr, scopeOf(ctx));
+    const value = this.expr ? evaluateValue(this.expr, scopeOf(ctx)) : renderToString(this.liquid, this.templates!, ctx);
+    if (!this.attr) {
+      ctx.bottom()[this.varName] = value;
+      return;
+    }
+    const ns = scopeOf(ctx).lookup(this.varName);
+    if (!isNamespace(ns)) throw Object.assign(new TemplateError(`{% set ${this.varName}.${this.attr} %}: ${this.varName} is not a namespace()`), { offset: this.token.begin });
+    ns[this.attr] = value;
   }
   exprs(): Expr[] {
-    return [this.expr];
+    return this.expr ? [this.expr] : [];
   }
 }
 
@@ -339,14 +228,14 @@ function counterTag(step: 1 | -1) {
 }
 
 /**
- * include/render/layout would read files relative to the controller's working directory, and a
- * value that is rendered twice (facts from a host, registered output) could name any file there.
- * Templates are found by the template module (role templates/ lookup); these tags are refused.
+ * Liquid's render/layout would read files relative to the controller's working directory, and
+ * a value that is rendered twice (facts from a host, registered output) could name any file
+ * there. Jinja's include/extends/import (liquid-files.ts) read through the template search path.
  */
-class FileTag extends Tag {
+class LiquidFileTag extends Tag {
   constructor(token: TagToken, remain: TopLevelToken[], liq: Liquid) {
     super(token, remain, liq);
-    throw syntaxError(token.getText(), 0, token.begin, `{% ${token.name} %} is not supported: templates cannot read other files`);
+    throw syntaxError(token.getText(), 0, token.begin, `{% ${token.name} %} is not supported: use Jinja's {% include %} / {% extends %}`);
   }
   render(): void {}
 }
@@ -367,27 +256,30 @@ function engine(): Liquid {
     // an Ansible `{%- if -%}` trims every blank around it, as in Jinja
     greedy: true,
   });
-  const tags = { if: IfTag, unless: IfTag, for: ForTag, assign: AssignTag, set: AssignTag, echo: EchoTag, increment: counterTag(1), decrement: counterTag(-1) };
+  const tags = { if: IfTag, unless: IfTag, for: ForTag, assign: AssignTag, set: AssignTag, echo: EchoTag, increment: counterTag(1), decrement: counterTag(-1), ...FILE_TAGS };
   for (const [name, tag] of Object.entries(tags)) liquid.registerTag(name, tag);
-  for (const name of ['include', 'render', 'layout', 'block']) liquid.registerTag(name, FileTag);
+  for (const name of ['render', 'layout']) liquid.registerTag(name, LiquidFileTag);
   parser = new JinjaParser(liquid);
   return (instance = liquid);
 }
 
 /** Parse with Liquid (compile.ts caches). Throws TemplateError with its offset set where known. */
-export function compileLiquid(src: string): CompiledTemplate {
+export function compileLiquid(src: string, opts: ParseOptions = INLINE): CompiledTemplate {
   let templates: Template[];
   try {
     const liquid = engine();
-    const tokens = new BalancedTokenizer(src, liquid.options.operators, undefined, undefined, liquid.options.groupedExpressions).readTopLevelTokens(liquid.options);
-    trimBlocks(tokens);
-    templates = parser!.parseTokens(tokens);
+    parsing.options = opts;
+    templates = parser!.parseTokens(tokenize(src, opts, liquid.options));
   } catch (e) {
     throw fromLiquidError(e);
+  } finally {
+    parsing.options = undefined;
   }
   const exprs: Expr[] = [];
-  collectExprs(templates, exprs);
+  const refs: TemplateRef[] = [];
+  collectExprs(templates, exprs, refs);
   const out: CompiledTemplate = { src, templates, exprs };
+  if (refs.length) out.refs = refs;
   if (templates.every((t) => t instanceof ExprOutput || TypeGuards.isHTMLToken(t.token))) {
     out.parts = templates.map((t) => (t instanceof ExprOutput ? t.expr : (t.token as unknown as { getContent(): string }).getContent()));
     const outputs = templates.filter((t) => t instanceof ExprOutput) as ExprOutput[];
@@ -398,29 +290,33 @@ export function compileLiquid(src: string): CompiledTemplate {
 }
 
 /** Every expression of a parsed template, in order, through the bodies of any block tag. */
-function collectExprs(templates: Template[], out: Expr[]): void {
+function collectExprs(templates: Template[], out: Expr[], refs: TemplateRef[]): void {
   for (const t of templates) {
     if (t instanceof ExprOutput) out.push(t.expr);
+    const ref = fileRefs(t);
+    if (ref) refs.push(ref);
     if (t instanceof IfTag) {
-      for (const b of t.branches) (out.push(b.expr), collectExprs(b.templates, out));
-      if (t.elseTemplates) collectExprs(t.elseTemplates, out);
+      for (const b of t.branches) (out.push(b.expr), collectExprs(b.templates, out, refs));
+      if (t.elseTemplates) collectExprs(t.elseTemplates, out, refs);
       continue;
     }
-    if (t instanceof ForTag || t instanceof AssignTag || t instanceof EchoTag) out.push(...t.exprs());
-    // Liquid's own block tags (capture, case, ...) keep their bodies in these fields
     const rec = t as unknown as Record<string, unknown>;
-    for (const key of ['templates', 'elseTemplates']) if (Array.isArray(rec[key])) collectExprs(rec[key] as Template[], out);
-    if (Array.isArray(rec.branches)) for (const b of rec.branches as Array<{ templates?: Template[] }>) if (Array.isArray(b.templates)) collectExprs(b.templates, out);
+    // tsplay's tags list their expressions
+    if (typeof rec.exprs === 'function') out.push(...(rec.exprs as () => Expr[]).call(t));
+    // block tags (ours and Liquid's capture, case, ...) keep their bodies in these fields
+    for (const key of ['templates', 'elseTemplates']) if (Array.isArray(rec[key])) collectExprs(rec[key] as Template[], out, refs);
+    if (Array.isArray(rec.branches)) for (const b of rec.branches as Array<{ templates?: Template[] }>) if (Array.isArray(b.templates)) collectExprs(b.templates, out, refs);
   }
 }
 
-/** Render a compiled template through Liquid (templates with tags). */
-export function renderLiquid(c: CompiledTemplate, vars: Record<string, unknown>, strict: boolean): string {
+/** Render a compiled template through Liquid (templates with tags); `loader` for template files. */
+export function renderLiquid(c: CompiledTemplate, vars: Record<string, unknown>, strict: boolean, loader?: TemplateLoader): string {
   if (!c.templates) throw new Error('renderLiquid: a template compiled without Liquid has parts: render those');
   const liquid = engine();
   try {
     const ctx = new JinjaContext(vars, liquid.options, { strictVariables: strict, ownPropertyOnly: true, sync: true }, { liquid });
-    return String(liquid.renderSync(c.templates, ctx));
+    ctx.loader = loader;
+    return renderTree(liquid, c.templates, ctx);
   } catch (e) {
     throw fromLiquidError(e);
   }
@@ -428,13 +324,11 @@ export function renderLiquid(c: CompiledTemplate, vars: Record<string, unknown>,
 
 /** The innermost cause of a liquidjs error, as a TemplateError with its template offset. */
 function fromLiquidError(e: unknown): TemplateError {
+  const inner = innerTemplateError(e);
+  if (inner) return inner;
   let cur = e as (Error & { originalError?: unknown; token?: { begin?: number } }) | undefined;
   let offset: number | undefined;
   while (cur) {
-    if (cur instanceof TemplateError) {
-      cur.offset ??= offset;
-      return cur;
-    }
     if (typeof cur.token?.begin === 'number') offset = cur.token.begin;
     if (!cur.originalError) break;
     cur = cur.originalError as typeof cur;

@@ -7,6 +7,7 @@
 import { TemplateError } from '../../errors';
 import type { Expr, Node } from './ast';
 import { callLookup, isKnownLookup, LOOKUP_FUNCTIONS, lookupName, unknownLookup } from './functions';
+import { Callable } from './callable';
 import { callMethod } from './methods';
 import { applyEngineFilter, hasFilter, suggest, unknownFilter } from './engine-filters';
 import { FILTERS, FilterEnv, Kwargs } from './filters';
@@ -15,6 +16,8 @@ import {
   compareValues,
   deepEqual,
   getAttr,
+  HostObject,
+  isPlainObject,
   keyRepr,
   MISSING,
   setKey,
@@ -353,12 +356,18 @@ class Evaluation implements FilterEnv {
         this.fail(n, 'range() takes 1 to 3 arguments');
       }
       if (LOOKUP_FUNCTIONS.has(name)) return this.guard(n, () => callLookup(name, args, kw, this.scope));
+      // a macro of the template, caller(), super()
+      const f = this.scope.lookup(name);
+      if (f instanceof Callable) return this.guard(n, () => f.call(args, kw));
       this.fail(n, `'${name}' is not a function`, 'functions available in expressions: range(), lookup(), query(), q(); use filters with |');
     }
     if (n.fn.t !== 'attr') return this.fail(n, 'only methods and range() can be called');
     const objNode = n.fn.obj;
     const obj = this.need(this.ev(objNode), objNode);
     const method = n.fn.key;
+    // an imported template's macro (`m.name()`), loop.cycle()
+    const own = obj instanceof HostObject ? obj.attr(method) : isPlainObject(obj) && Object.prototype.hasOwnProperty.call(obj, method) ? obj[method] : undefined;
+    if (own instanceof Callable) return this.guard(n, () => own.call(args, kw));
     return this.guard(n, () => callMethod(obj, method, args, kw, () => this.fail(n, `${typeName(obj)} has no method '${method}'`, 'available: str: startswith endswith split strip lower upper replace join find; dict: get keys values items; list: index count')));
   }
 }

@@ -18,5 +18,6 @@ export { useLookups } from './functions';
 export { evaluateRaw, evaluateTruth, evaluateValue, objectScope, unknownNames } from './evaluate';
 export type { Kwargs } from './filters';
 export { FILTERS } from './filters';
+export { Callable, FnCallable } from './callable';
 export { outputContent, outputEnd } from './outputs';
 export { HostObject, isMapping, isPlainObject, MISSING, toText, truthy, typeName, Undefined, UNDEFINED_HINT, undefinedError } from './values';

@@ -8,7 +8,8 @@ import { TemplateError } from '../../errors';
 import type { Expr, ForHeader, Node } from './ast';
 import { evaluateTruth, evaluateValue, Scope } from './evaluate';
 import { KEYWORDS, Parser } from './parser';
-import { isMapping, mappingEntries, mappingKeys, MISSING, typeName } from './values';
+import { FnCallable } from './callable';
+import { deepEqual, isMapping, mappingEntries, mappingKeys, MISSING, typeName } from './values';
 
 class ForHeaderParser extends Parser {
   header(): Omit<ForHeader, 'collection' | 'filter' | 'limit' | 'offset'> & { collection: Node; filter?: Node; limit?: Node; offset?: Node } {
@@ -106,9 +107,16 @@ export function loopItems(h: ForHeader, scope: Scope, inFrame: (frame: Record<st
   return items;
 }
 
+/** What `loop.changed()` compares with: the arguments of its previous call in this loop. */
+export interface LoopState {
+  changed?: unknown[];
+}
+
 /** Jinja's `loop` (also bound as Liquid's `forloop`) for item `i`, with both vocabularies. */
-export function loopObject(items: unknown[], i: number, parent: unknown): Record<string, unknown> {
+export function loopObject(items: unknown[], i: number, parent: unknown, state: LoopState = {}): Record<string, unknown> {
   const n = items.length;
+  // Jinja's depth counts recursive loop() calls, not nesting: a plain loop is at depth 1
+  const depth = 1;
   const loop: Record<string, unknown> = {
     index: i + 1,
     index0: i,
@@ -119,7 +127,17 @@ export function loopObject(items: unknown[], i: number, parent: unknown): Record
     first: i === 0,
     last: i === n - 1,
     length: n,
-    depth: parent !== MISSING && isMapping(parent) ? Number((parent as Record<string, unknown>).depth) + 1 : 1,
+    depth,
+    depth0: depth - 1,
+    cycle: new FnCallable((args) => {
+      if (!args.length) throw new TemplateError('loop.cycle() needs at least one value');
+      return args[i % args.length];
+    }),
+    changed: new FnCallable((args) => {
+      const was = state.changed;
+      state.changed = args;
+      return was === undefined || !deepEqual(was, args);
+    }),
   };
   if (i > 0) loop.previtem = items[i - 1];
   if (i < n - 1) loop.nextitem = items[i + 1];

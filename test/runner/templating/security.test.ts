@@ -1,3 +1,6 @@
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { Templar } from '../../../runner/templating/index';
@@ -89,9 +92,21 @@ describe('no code execution and no file access', () => {
   });
 
   it('templates cannot include files', async () => {
-    for (const tag of ["include '/etc/passwd'", "render '/etc/passwd'", "layout '/etc/passwd'"]) {
-      await expect(t.renderString(`{% ${tag} %}`, V)).rejects.toThrow(/is not supported: templates cannot read other files/);
+    for (const tag of ["include '/etc/passwd'", "import '/etc/passwd' as x", "extends '/etc/passwd'"]) {
+      await expect(t.renderString(`{% ${tag} %}`, V)).rejects.toThrow(/works in template files only/);
     }
+    for (const tag of ["render '/etc/passwd'", "layout '/etc/passwd'"]) {
+      await expect(t.renderString(`{% ${tag} %}`, V)).rejects.toThrow(/is not supported/);
+    }
+  });
+
+  it('a template file includes only from its search path, never through ..', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsplay-inc-'));
+    fs.writeFileSync(path.join(dir, 'ok.j2'), 'ok');
+    const file = path.join(dir, 'main.j2');
+    expect(await t.renderFile("{% include '/ok.j2' %}", V, file, { searchPath: [dir] })).toBe('ok');
+    await expect(t.renderFile("{% include '../etc/passwd' %}", V, file, { searchPath: [dir] })).rejects.toThrow(/must not contain '\.\.'/);
+    await expect(t.renderFile("{% include 'passwd' %}", V, file, { searchPath: [dir] })).rejects.toThrow(/template 'passwd' not found/);
   });
 
   it('a value rendered into a condition is parsed, never executed', async () => {
