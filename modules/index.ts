@@ -22,6 +22,8 @@ import pause from './pause';
 import wait_for from './wait_for';
 import ping from './ping';
 import setup from './setup';
+import add_host from './add_host';
+import group_by from './group_by';
 
 // File transfer modules (issue 13)
 import blockinfile from './blockinfile';
@@ -72,6 +74,8 @@ export const MODULES: TsplayModule[] = [
   wait_for,
   ping,
   setup,
+  add_host,
+  group_by,
 
   // File transfer modules (issue 13)
   blockinfile,

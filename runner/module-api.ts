@@ -157,6 +157,8 @@ export interface Plan {
   msg?: string;
   /** the module decided there is nothing to do for a reason worth showing (e.g. `creates` exists) */
   skipped?: boolean;
+  /** changed with nothing to apply on the host: a controller-side effect (add_host, group_by) */
+  changed?: boolean;
 }
 
 export interface ModuleContext<R extends Probe = Probe> {
@@ -221,6 +223,8 @@ export interface TsplayModule<A = any> {
   templatedKeys?: boolean;
   /** runs on the controller; the engine gives it no connection (debug, set_fact, assert, ...) */
   local?: boolean;
+  /** runs once per batch on its first host, not per host (Ansible's BYPASS_HOST_LOOP: add_host) */
+  bypassHostLoop?: boolean;
   plan(args: A, ctx: ModuleContext<Probe>): Promise<Plan>;
   /** default: run the changes in order (`applyChanges`) */
   apply?(args: A, plan: Plan, ctx: ModuleContext<Remote>): Promise<Record<string, unknown> | void>;

@@ -115,6 +115,13 @@ export class ModuleStep {
     }
   }
 
+  /** add_host / group_by change the in-memory inventory (the only modules that do). */
+  private inventoryEffects(h: HostState, result: Record<string, unknown> | undefined): void {
+    const add = result?.add_host as { host_name: string; groups: string[]; host_vars: Vars } | undefined;
+    if (add) this.x.s.inventory.addRuntimeHost(add.host_name, add.groups, add.host_vars);
+    if (typeof result?.add_group === 'string') this.x.s.inventory.addRuntimeGroup(h.name, result.add_group, result.parent_groups as string[]);
+  }
+
   async attempt(run: PlayRun, task: TaskDef, mod: TsplayModule, h: HostState, scope: Scope, vars: Vars): Promise<TaskResult> {
     // args: templated except the module's raw (condition) args; `omit` removes a key
     const raw = new Set(mod.rawArgs ?? []);
@@ -131,6 +138,7 @@ export class ModuleStep {
       onPlan: (plan) => {
         // Ansible's precedence: include_vars (18) below set_fact and register (19)
         if (plan.facts) Object.assign(mod.name === 'setup' ? h.facts : mod.name === 'include_vars' ? h.included : h.runtime, plan.facts);
+        this.inventoryEffects(h, plan.result);
       },
       onCheck: (changes) => {
         // remember only what the real run would write: a task forcing check_mode is a probe

@@ -61,7 +61,7 @@ export async function runModule(mod: TsplayModule, rawArgs: Record<string, unkno
   // setup's facts are the host's gathered facts; any other module's are also registered
   if (plan.facts && mod.name !== 'setup') result.ansible_facts = plan.facts;
   if (plan.skipped) return { status: 'skipped', result: { ...result, skipped: true }, args, plan };
-  if (plan.changes.length === 0) return { status: 'ok', result, args, plan };
+  if (plan.changes.length === 0) return plan.changed ? { status: 'changed', result: { ...result, changed: true }, args, plan } : { status: 'ok', result, args, plan };
   result.changed = true;
   const changes = plan.changes.map(summaryOf);
   const diffs = ctx.probe.diff ? plan.changes.map(diffOf).filter((d): d is DiffText => d !== undefined) : undefined;

@@ -32,7 +32,9 @@ export class TaskRunner {
     });
     // run_once is decided once for the batch, with the first host's variables (as Ansible does)
     const runOnce = hosts.length > 0 && (await this.x.keywordBool('run_once', task.runOnce ?? scope.runOnce, () => this.x.vars.taskVars(run, hosts[0], scope, task), task.loc, false));
-    const targets = runOnce ? hosts.slice(0, 1) : hosts;
+    // add_host runs once per batch, on its first host, and only that host reports it (Ansible's bypass)
+    const bypass = this.x.s.modules.get(task.module)?.bypassHostLoop === true;
+    const targets = runOnce || bypass ? hosts.slice(0, 1) : hosts;
     const limit = pLimit(Math.max(1, this.x.o.forks));
     const outcomes = await Promise.all(targets.map((h) => limit(() => this.runTaskOnHost(run, task, h, scope))));
     if (runOnce && outcomes[0]) {

@@ -48,6 +48,9 @@ export interface HostSource {
 }
 
 /** Names that, when no such host is in the inventory, select an implicit local host (as in Ansible). */
+/** the "file" of hosts added by add_host / group_by */
+const RUNTIME_FILE = '(added at run time)';
+
 export const IMPLICIT_LOCALHOST_NAMES = ['localhost', '127.0.0.1', '::1'];
 
 type Vars = Record<string, unknown>;
@@ -234,6 +237,32 @@ export class Inventory {
     this.playLayers.push(await loadVarsLayer(abs, this.data.groups.keys(), Inventory.varsHostNames(this.data),
       { decrypt: this.opts.decrypt }, this.warnings));
     this.varsCache.clear();
+  }
+
+  /** add_host: the host (new or known) joins `groups`, with `vars` as host variables. */
+  addRuntimeHost(name: string, groups: string[], vars: Vars): void {
+    if (!groups.length) this.data.addHost(name, RUNTIME_FILE);
+    for (const g of groups) this.data.addHost(name, RUNTIME_FILE, g);
+    for (const [k, v] of Object.entries(vars)) this.data.setHostVar(name, k, v);
+    this.changed();
+  }
+
+  /** group_by: `host` joins `group`, a child of `parents`. */
+  addRuntimeGroup(host: string, group: string, parents: string[]): void {
+    this.data.addHost(host, RUNTIME_FILE, group);
+    for (const p of parents) if (p !== 'all') this.data.addChild(p, group);
+    this.changed();
+  }
+
+  /** after a run-time change: new top-level groups go under all, and every cache is stale */
+  private changed(): void {
+    this.data.reconcile();
+    this.varsCache.clear();
+    this.groupsOfCache.clear();
+    this.groupHostsCache.clear();
+    this.termCache.clear();
+    this.selectCache.clear();
+    this.groupsDictCache = undefined;
   }
 
   /** Hosts matching an Ansible host pattern (see patterns.ts), in inventory order. */
