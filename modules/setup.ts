@@ -31,9 +31,10 @@ s systemd; [ -d /run/systemd/system ] && echo yes
 s init; c /proc/1/comm || ps -p 1 -o comm= 2>/dev/null
 s pkg; for m in apt-get dnf yum zypper apk pacman; do command -v $m >/dev/null 2>&1 && echo $m; done
 s route; ip -4 route get 1.0.0.0 2>/dev/null || ip -4 route show default 2>/dev/null
-s addr; ip -o -4 addr show 2>/dev/null
+s route6; ip -6 route get 2001:db8::1 2>/dev/null
+s addr; ip -o addr show 2>/dev/null
 s hostname_i; command -v ip >/dev/null 2>&1 || hostname -I 2>/dev/null
-s interfaces; for i in /sys/class/net/*; do [ -e "$i" ] && printf '%s\\n' "\${i##*/}"; done
+s interfaces; for i in /sys/class/net/*; do [ -e "$i" ] || continue; a=; m=; o=; t=; b=-; read -r a 2>/dev/null < "$i/address"; read -r m 2>/dev/null < "$i/mtu"; read -r o 2>/dev/null < "$i/operstate"; read -r t 2>/dev/null < "$i/type"; [ -d "$i/bridge" ] && b=bridge; printf '%s %s %s %s %s %s\\n' "\${i##*/}" "\${a:--}" "\${m:--}" "\${o:--}" "\${t:--}" "$b"; done
 s user; i=$(id 2>/dev/null); u=\${i#uid=}; u=\${u%%[!0-9]*}; g=\${i#*gid=}; g=\${g%%[!0-9]*}; case $i in uid=*'('*) n=\${i#*'('}; n=\${n%%')'*} ;; *) n=$u ;; esac; printf '%s\\n%s\\n%s\\n%s\\n' "$n" "$u" "$g" "$HOME"
 s date; date -u '+%s%n%Y-%m-%dT%H:%M:%SZ'; date '+%Y-%m-%d%n%H:%M:%S%n%Z%n%z'
 s python3; command -v python3 2>/dev/null
@@ -227,8 +228,15 @@ export function parseFacts(stdout: string): Record<string, unknown> {
   } else if (f.all_ipv4_addresses && addrs.length) {
     def.address = addrs[0];
   }
-  f.default_ipv4 = def;
-  f.interfaces = lines(sec.get('interfaces'));
+  const ifaces = interfaceFacts(sec.get('interfaces'), sec.get('addr'));
+  f.interfaces = Object.keys(ifaces);
+  for (const [n, i] of Object.entries(ifaces)) f[n.replace(/[^A-Za-z0-9_]/g, '_')] = i;
+  f.default_ipv4 = defaultRoute(def, ifaces, 'ipv4');
+  const dev6 = /\bdev (\S+)/.exec(sec.get('route6') ?? '')?.[1];
+  const src6 = /\bsrc (\S+)/.exec(sec.get('route6') ?? '')?.[1];
+  const via6 = /\bvia (\S+)/.exec(sec.get('route6') ?? '')?.[1];
+  f.default_ipv6 = dev6 ? defaultRoute({ interface: dev6, ...(src6 ? { address: src6 } : {}), ...(via6 ? { gateway: via6 } : {}) }, ifaces, 'ipv6') : {};
+  f.all_ipv6_addresses = Object.values(ifaces).flatMap((i) => ((i.ipv6 as Array<{ address: string }> | undefined) ?? []).map((a) => a.address)).filter((a) => a !== '::1');
 
   const [userId, uid, gid, home] = (sec.get('user') ?? '').split('\n');
   f.user_id = userId ?? '';
@@ -243,6 +251,68 @@ export function parseFacts(stdout: string): Record<string, unknown> {
   f.python = { has_python3: Boolean(py), executable: py ?? null };
   f.virtualization_type = lines(sec.get('virt'))[0] ?? 'unknown';
   return f;
+}
+
+/** ARPHRD numbers of /sys/class/net/X/type -> Ansible's interface type. */
+const LINK_TYPE: Record<string, string> = { '1': 'ether', '772': 'loopback', '776': 'tunnel', '65534': 'unknown', '32': 'infiniband' };
+
+/** a.b.c.d of a prefix length, and of an address masked by it */
+function v4(n: number): string {
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+}
+function v4num(a: string): number {
+  return a.split('.').reduce((acc, x) => ((acc << 8) | Number(x)) >>> 0, 0);
+}
+
+/**
+ * ansible_<iface> as Ansible's: device, active, type, macaddress, mtu, promisc, ipv4 {address,
+ * netmask, network, broadcast, prefix} (the first address; the others in ipv4_secondaries),
+ * ipv6 [{address, prefix, scope}]. From /sys/class/net lines ("name mac mtu operstate type
+ * bridge") and `ip -o addr` lines (both families: one program less on the host).
+ */
+export function interfaceFacts(sys: string | undefined, addr: string | undefined): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const l of lines(sys)) {
+    const [name, mac, mtu, oper, type, bridge] = l.split(/\s+/);
+    if (!name) continue;
+    const i: Record<string, unknown> = { device: name, active: oper === 'up' || oper === 'unknown', type: bridge === 'bridge' ? 'bridge' : (LINK_TYPE[type] ?? 'unknown') };
+    if (mac && mac !== '-' && mac !== '00:00:00:00:00:00') i.macaddress = mac;
+    if (mtu && /^\d+$/.test(mtu)) i.mtu = Number(mtu);
+    // loopback is down in operstate words ("unknown") but up: Ansible reports it active
+    if (name === 'lo') i.active = true;
+    out[name] = i;
+  }
+  for (const l of lines(addr)) {
+    const m = /^\d+:\s+(\S+)\s+inet\s+([\d.]+)\/(\d+)(?:\s+brd\s+([\d.]+))?/.exec(l);
+    if (!m || !out[m[1]]) continue;
+    const prefix = Number(m[3]);
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    const a: Record<string, unknown> = { address: m[2], broadcast: m[4] ?? '', netmask: v4(mask), network: v4((v4num(m[2]) & mask) >>> 0), prefix: String(prefix) };
+    if (out[m[1]].ipv4) ((out[m[1]].ipv4_secondaries ??= []) as unknown[]).push(a);
+    else out[m[1]].ipv4 = a;
+  }
+  for (const l of lines(addr)) {
+    const m = /^\d+:\s+(\S+)\s+inet6\s+([0-9a-f:]+)\/(\d+)\s+scope\s+(\S+)/i.exec(l);
+    if (!m || !out[m[1]]) continue;
+    ((out[m[1]].ipv6 ??= []) as unknown[]).push({ address: m[2], prefix: m[3], scope: m[4] });
+  }
+  return out;
+}
+
+/** default_ipv4 / default_ipv6: the route's interface, gateway and address, completed from that interface. */
+function defaultRoute(route: Record<string, unknown>, ifaces: Record<string, Record<string, unknown>>, family: 'ipv4' | 'ipv6'): Record<string, unknown> {
+  const i = typeof route.interface === 'string' ? ifaces[route.interface] : undefined;
+  if (!i) return route;
+  const out: Record<string, unknown> = { ...route, alias: route.interface, macaddress: i.macaddress ?? 'unknown', mtu: i.mtu, type: i.type };
+  if (family === 'ipv4') {
+    const all = [i.ipv4, ...((i.ipv4_secondaries as unknown[]) ?? [])].filter(Boolean) as Array<Record<string, unknown>>;
+    const a = all.find((x) => x.address === route.address) ?? all[0];
+    if (a) Object.assign(out, { address: a.address, broadcast: a.broadcast, netmask: a.netmask, network: a.network, prefix: a.prefix });
+  } else {
+    const a = ((i.ipv6 as Array<Record<string, unknown>>) ?? []).find((x) => x.address === route.address || (!route.address && x.scope === 'global'));
+    if (a) Object.assign(out, { address: a.address, prefix: a.prefix, scope: a.scope });
+  }
+  return out;
 }
 
 /** fnmatch-style glob (* ? [..]) -> RegExp. */
@@ -273,8 +343,11 @@ export default defineModule<SetupArgs>({
     'distribution_version, distribution_major_version, distribution_release (codename),',
     'os_family (Debian, RedHat, Suse, Alpine, Archlinux, ...), processor_vcpus, processor_count,',
     'memtotal_mb, memfree_mb, swaptotal_mb, service_mgr (systemd, sysvinit, ...),',
-    'pkg_mgr (apt, dnf, yum, zypper, apk, pacman), default_ipv4 {address, interface, gateway,',
-    'prefix}, all_ipv4_addresses (without loopback), interfaces, user_id, user_uid, user_gid,',
+    'pkg_mgr (apt, dnf, yum, zypper, apk, pacman), default_ipv4 / default_ipv6 {address,',
+    'interface, alias, gateway, netmask, network, broadcast, prefix, macaddress, mtu, type},',
+    'all_ipv4_addresses (without loopback), all_ipv6_addresses, interfaces, and per interface',
+    '<iface> {device, active, type, macaddress, mtu, ipv4 {address, netmask, network, broadcast,',
+    'prefix}, ipv4_secondaries, ipv6 [{address, prefix, scope}]}, user_id, user_uid, user_gid,',
     'user_dir, date_time {epoch, iso8601, date, time, tz, tz_offset}, python {has_python3,',
     'executable}, virtualization_type (systemd-detect-virt: none, systemd-nspawn, kvm, ...).',
   ].join('\n'),

@@ -10,7 +10,7 @@ const MARK = '@@tsplay-facts@@';
 
 /** What the fact script prints, assembled from sections as a host would print them. */
 function output(s: Record<string, string>): string {
-  const order = ['os-release', 'debian_version', 'hostname', 'fqdn', 'uname', 'nproc', 'sockets', 'meminfo', 'machine_id', 'systemd', 'init', 'pkg', 'route', 'addr', 'hostname_i', 'interfaces', 'user', 'date', 'python3', 'virt'];
+  const order = ['os-release', 'debian_version', 'hostname', 'fqdn', 'uname', 'nproc', 'sockets', 'meminfo', 'machine_id', 'systemd', 'init', 'pkg', 'route', 'route6', 'addr', 'hostname_i', 'interfaces', 'user', 'date', 'python3', 'virt'];
   return order.map((k) => `\n${MARK} ${k}\n${s[k] ?? ''}`).join('') + `\n${MARK} end\n`;
 }
 
@@ -63,8 +63,10 @@ const debianHost = output({
   init: 'systemd\n',
   pkg: 'apt-get\n',
   route: '1.0.0.0 via 10.0.0.1 dev ens18 src 10.0.0.11 uid 0 \n    cache \n',
-  addr: '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n2: ens18    inet 10.0.0.11/24 brd 10.0.0.255 scope global ens18\\       valid_lft forever\n3: ens19    inet 192.168.5.3/16 brd 192.168.255.255 scope global ens19\\ valid\n',
-  interfaces: 'ens18\nens19\nlo\n',
+  addr: '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n2: ens18    inet 10.0.0.11/24 brd 10.0.0.255 scope global ens18\\       valid_lft forever\n3: ens19    inet 192.168.5.3/16 brd 192.168.255.255 scope global ens19\\ valid\n1: lo    inet6 ::1/128 scope host \\       valid_lft forever\n2: ens18    inet6 2001:db8:5::11/64 scope global \\       valid_lft forever\n2: ens18    inet6 fe80::1:2ff:fe03:405/64 scope link \\       valid_lft forever\n',
+  route6: '2001:db8::1 from :: via fe80::1 dev ens18 src 2001:db8:5::11 metric 1024 pref medium\n',
+  // /sys/class/net: name, address, mtu, operstate, type (ARPHRD), bridge/ present
+  interfaces: 'ens18 52:54:00:12:34:56 1500 up 1 -\nens19 52:54:00:ab:cd:ef 9000 down 1 -\nlo 00:00:00:00:00:00 65536 unknown 772 -\n',
   user: 'root\n0\n0\n/root\n',
   date: '1717000000\n2024-05-29T16:26:40Z\n2024-05-29\n18:26:40\nCEST\n+0200\n',
   python3: '/usr/bin/python3\n',
@@ -97,8 +99,31 @@ describe('fact parsing (captured outputs)', () => {
       service_mgr: 'systemd',
       pkg_mgr: 'apt',
       all_ipv4_addresses: ['10.0.0.11', '192.168.5.3'],
-      default_ipv4: { interface: 'ens18', address: '10.0.0.11', gateway: '10.0.0.1', prefix: 24 },
+      // Ansible's keys, values checked against ansible-core 2.14's setup on a Debian 12 host
+      default_ipv4: {
+        interface: 'ens18', alias: 'ens18', address: '10.0.0.11', gateway: '10.0.0.1', prefix: '24', netmask: '255.255.255.0',
+        network: '10.0.0.0', broadcast: '10.0.0.255', macaddress: '52:54:00:12:34:56', mtu: 1500, type: 'ether',
+      },
+      default_ipv6: {
+        interface: 'ens18', alias: 'ens18', address: '2001:db8:5::11', gateway: 'fe80::1', prefix: '64', scope: 'global',
+        macaddress: '52:54:00:12:34:56', mtu: 1500, type: 'ether',
+      },
+      all_ipv6_addresses: ['2001:db8:5::11', 'fe80::1:2ff:fe03:405'],
       interfaces: ['ens18', 'ens19', 'lo'],
+      ens18: {
+        device: 'ens18', active: true, type: 'ether', macaddress: '52:54:00:12:34:56', mtu: 1500,
+        ipv4: { address: '10.0.0.11', broadcast: '10.0.0.255', netmask: '255.255.255.0', network: '10.0.0.0', prefix: '24' },
+        ipv6: [{ address: '2001:db8:5::11', prefix: '64', scope: 'global' }, { address: 'fe80::1:2ff:fe03:405', prefix: '64', scope: 'link' }],
+      },
+      ens19: {
+        device: 'ens19', active: false, type: 'ether', macaddress: '52:54:00:ab:cd:ef', mtu: 9000,
+        ipv4: { address: '192.168.5.3', broadcast: '192.168.255.255', netmask: '255.255.0.0', network: '192.168.0.0', prefix: '16' },
+      },
+      lo: {
+        device: 'lo', active: true, type: 'loopback', mtu: 65536,
+        ipv4: { address: '127.0.0.1', broadcast: '', netmask: '255.0.0.0', network: '127.0.0.0', prefix: '8' },
+        ipv6: [{ address: '::1', prefix: '128', scope: 'host' }],
+      },
       user_id: 'root',
       user_uid: 0,
       user_gid: 0,
@@ -189,7 +214,9 @@ describe('setup module', () => {
     const facts = res.plan.facts!;
     expect((facts.ansible_facts as Record<string, unknown>).os_family).toBe('Debian');
     expect(facts.ansible_os_family).toBe('Debian');
-    expect(facts.ansible_default_ipv4).toEqual({ interface: 'ens18', address: '10.0.0.11', gateway: '10.0.0.1', prefix: 24 });
+    expect(facts.ansible_default_ipv4).toMatchObject({ interface: 'ens18', address: '10.0.0.11', gateway: '10.0.0.1', prefix: '24' });
+    // an interface's facts are top-level too, as ansible_<iface>
+    expect(facts.ansible_ens19).toMatchObject({ device: 'ens19', mtu: 9000, active: false });
   });
 
   it('filter keeps the matching facts only', async () => {
@@ -257,6 +284,17 @@ describe('setup module', () => {
     expect([...f.all_ipv4_addresses].sort()).toEqual(v4);
     if (f.default_ipv4.address) expect(v4).toContain(f.default_ipv4.address);
     expect(f.interfaces).toContain('lo');
+    // per interface, as Ansible reads them: every interface of the machine, with its MTU and addresses
+    const nics = os.networkInterfaces();
+    for (const [name, addrs] of Object.entries(nics)) {
+      expect(f[name.replace(/[^A-Za-z0-9_]/g, '_')]?.device).toBe(name);
+      const a4 = (addrs ?? []).find((x) => x.family === 'IPv4');
+      if (a4) expect([f[name].ipv4.address, f[name].ipv4.netmask]).toEqual([a4.address, a4.netmask]);
+      const mac = (addrs ?? [])[0]?.mac;
+      if (mac && mac !== '00:00:00:00:00:00') expect(f[name].macaddress).toBe(mac);
+      expect(Number(fs.readFileSync(`/sys/class/net/${name}/mtu`, 'utf8'))).toBe(f[name].mtu);
+    }
+    if (f.default_ipv4.interface) expect(f.default_ipv4.netmask).toBe(f[f.default_ipv4.interface].ipv4.netmask);
   });
 
   it('the script starts few programs on the host (counted with PATH shims), and the facts are the same with them', () => {
