@@ -46,6 +46,7 @@ import uri from './uri';
 import user from './user';
 
 // System configuration modules (issue 13)
+import aptKey from './apt_key';
 import aptRepository from './apt_repository';
 import authorizedKey from './authorized_key';
 import cron from './cron';
@@ -98,6 +99,7 @@ export const MODULES: TsplayModule[] = [
   user,
 
   // System configuration modules (issue 13)
+  aptKey,
   aptRepository,
   authorizedKey,
   cron,
