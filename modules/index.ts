@@ -41,6 +41,8 @@ import packageModule from './package';
 import portCheck from './port-check';
 import postgresBackup from './postgres_backup';
 import service from './service';
+import systemd from './systemd';
+import systemdService from './systemd_service';
 import systemdUnit from './systemd_unit';
 import uri from './uri';
 import user from './user';
@@ -94,6 +96,8 @@ export const MODULES: TsplayModule[] = [
   portCheck,
   postgresBackup,
   service,
+  systemd,
+  systemdService,
   systemdUnit,
   uri,
   user,
