@@ -110,6 +110,11 @@ export default defineModule<TemplateArgs>({
       src: { type: 'string', minLength: 1, description: "Template file on the controller (role's templates/, then the playbook's templates/ and directory)." },
       dest: { type: 'string', minLength: 1, description: 'Destination path on the host (an existing directory or a trailing / means dest/basename(src) without a .j2/.liquid suffix).' },
       ...ATTR_SCHEMA,
+      mode: {
+        ...ATTR_SCHEMA.mode,
+        pattern: `^(preserve|${ATTR_SCHEMA.mode.pattern.slice(2, -2)})$`,
+        description: `${ATTR_SCHEMA.mode.description} 'preserve': the mode of the template file.`,
+      },
       backup: { type: 'boolean', default: false, description: 'Keep the replaced file as dest.YYYYMMDD-HHMMSS.' },
       validate: {
         type: 'string',
