@@ -16,6 +16,8 @@ export interface UserArgs {
   groups?: string | string[];
   append: boolean;
   shell?: string;
+  comment?: string;
+  force: boolean;
   home?: string;
   create_home: boolean;
   password?: string;
@@ -84,6 +86,7 @@ interface Account {
   gid: number;
   home: string;
   shell: string;
+  comment: string;
   group: string;
   groups: string[];
 }
@@ -113,7 +116,7 @@ function parse(stdout: string): Survey {
     else if (k === 'pub' && s.key) s.key.pub = v.trim();
   }
   if (pw) {
-    s.account = { uid: Number(pw[2]), gid: Number(pw[3]), home: pw[5], shell: pw[6], group: pgroup || pw[3], groups: groups.filter((g) => g !== pgroup) };
+    s.account = { uid: Number(pw[2]), gid: Number(pw[3]), home: pw[5], shell: pw[6], comment: pw[4] ?? '', group: pgroup || pw[3], groups: groups.filter((g) => g !== pgroup) };
   }
   return s;
 }
@@ -161,6 +164,8 @@ export default defineModule<UserArgs>({
       },
       append: { type: 'boolean', default: false, description: 'add groups to the current ones instead of replacing them' },
       shell: { type: 'string', minLength: 1, description: 'login shell' },
+      comment: { type: 'string', description: 'the account\'s description (GECOS field, usermod -c); no ":" or newline' },
+      force: { type: 'boolean', default: false, description: 'with state absent: remove the user even while logged in (userdel --force; with remove, its files too)' },
       home: { type: 'string', pattern: '^/', description: 'home directory' },
       create_home: { type: 'boolean', default: true, description: 'create the home directory when creating the user' },
       password: { type: 'string', description: 'password HASH (crypt format, e.g. from `mkpasswd -m sha-512`); compared and set through stdin, so it never appears on a command line, in a summary, a diff, a message or the result' },
@@ -181,6 +186,8 @@ export default defineModule<UserArgs>({
     // the hash is one line of the query's stdin and one `name:hash` record of chpasswd's; the
     // shadow file it lands in separates its fields with ':'
     if (a.password !== undefined) inputField('password', a.password, ':');
+    // the comment is a field of the passwd record, which ':' and newlines split
+    if (a.comment !== undefined) inputField('comment', a.comment, ':');
     groupList(a.groups);
     const r = await ctx.remote.query(queryScript(a), a.password !== undefined ? { stdin: `${a.password}\n` } : undefined);
     if (r.rc !== 0) throw new ModuleFailure(`user ${a.name}: query failed (rc=${r.rc}): ${lastLines(r.stderr, 3)}`, { rc: r.rc });
@@ -193,7 +200,7 @@ export default defineModule<UserArgs>({
     };
 
     if (a.state === 'absent') {
-      if (acc) exec(`remove user ${a.name}${a.remove ? ' and its home' : ''}`, a.remove ? sh`userdel -r -- ${a.name}` : sh`userdel -- ${a.name}`, { diff: { path: `user ${a.name}`, before: `uid: ${acc.uid}\n`, after: 'state: absent\n' } });
+      if (acc) exec(`remove user ${a.name}${a.remove ? ' and its home' : ''}`, sh`userdel ${[...(a.force ? ['--force'] : []), ...(a.remove ? ['-r'] : []), '--', a.name]}`, { diff: { path: `user ${a.name}`, before: `uid: ${acc.uid}\n`, after: 'state: absent\n' } });
       const sudoers = await ctx.remote.readFile(sudoFile);
       if (sudoers) exec(`remove ${sudoFile}`, sh`rm -f -- ${sudoFile}`, { diff: { path: sudoFile, before: sudoers.toString(), after: '' } });
       return { changes, result: { name: a.name, state: 'absent' } };
@@ -213,6 +220,7 @@ export default defineModule<UserArgs>({
       if (a.group) opts.push(sh`-g ${a.group}`);
       if (wantGroups?.length) opts.push(sh`-G ${wantGroups.join(',')}`);
       if (a.shell) opts.push(sh`-s ${a.shell}`);
+      if (a.comment !== undefined) opts.push(sh`-c ${a.comment}`);
       if (a.home) opts.push(sh`-d ${a.home}`);
       opts.push(a.create_home ? '-m' : '-M');
       const after = [`uid: ${a.uid ?? '(next free)'}`, ...(a.group ? [`group: ${a.group}`] : []), ...(wantGroups?.length ? [`groups: ${wantGroups.join(',')}`] : []), ...(a.shell ? [`shell: ${a.shell}`] : []), ...(a.home ? [`home: ${a.home}`] : [])];
@@ -232,6 +240,7 @@ export default defineModule<UserArgs>({
       field('uid', acc.uid, a.uid, '-u');
       if (a.group !== undefined && a.group !== acc.group && a.group !== String(acc.gid)) field('group', acc.group, a.group, '-g');
       field('shell', acc.shell, a.shell, '-s');
+      field('comment', acc.comment, a.comment, '-c');
       field('home', acc.home, a.home, '-d');
       if (wantGroups) {
         if (a.append) {

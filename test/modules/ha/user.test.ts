@@ -157,6 +157,33 @@ describe('user (fake host)', () => {
   });
 });
 
+describe('user: comment and force', () => {
+  test('comment: no change when equal, usermod -c when it differs, useradd -c on create; force with absent', async () => {
+    const same = host(['passwd motadata:x:1500:1500:HA failover:/home/motadata:/bin/bash', 'pgroup motadata', 'groups motadata']);
+    expect((await runTask(user, { name: 'motadata', comment: 'HA failover' }, same)).changed).toBe(false);
+    const diff = host(PRESENT);
+    await runTask(user, { name: 'motadata', comment: "it's the HA user" }, diff);
+    expect(diff.cmds('exec')).toEqual([`usermod -c 'it'\\''s the HA user' -- motadata`]);
+    const create = host(['absent']);
+    await runTask(user, { name: 'app', comment: 'App user' }, create);
+    expect(create.cmds('exec')).toEqual(["useradd -c 'App user' -m -- app"]);
+    const gone = host(PRESENT);
+    await runTask(user, { name: 'motadata', state: 'absent', force: true, remove: true }, gone);
+    expect(gone.cmds('exec')).toEqual(['userdel --force -r -- motadata']);
+  });
+
+  test('a comment that would split the passwd record is refused before anything runs; check mode changes nothing', async () => {
+    const h = host(PRESENT);
+    await expect(runTask(user, { name: 'motadata', comment: 'a:b' }, h)).rejects.toThrow('comment contains ":"');
+    await expect(runTask(user, { name: 'motadata', comment: 'a\nroot' }, h)).rejects.toThrow('comment contains a newline');
+    expect(h.calls).toEqual([]);
+    const ro = readOnly(host(PRESENT));
+    const r = await runTask(user, { name: 'motadata', comment: 'x' }, ro, { check: true });
+    expect(r.changed).toBe(true);
+    expect(ro.violations).toEqual([]);
+  });
+});
+
 describe('user (real /bin/sh)', () => {
   test('check mode against this machine: real passwd, groups and shadow compare', async () => {
     const rootHash = fs.readFileSync('/etc/shadow', 'utf8').split('\n').find((l) => l.startsWith('root:'))!.split(':')[1];
