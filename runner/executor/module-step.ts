@@ -131,13 +131,17 @@ export class ModuleStep {
       args[k] = raw.has(k0) ? v : await this.x.s.templar.renderValue(v, vars, task.loc);
     }
     let opened: Opened | undefined;
+    // delegate_facts: the facts a delegated task returns belong to the host it ran on
+    const delegateFacts = (task.delegateTo ?? scope.delegateTo) !== undefined &&
+      (await this.x.keywordBool('delegate_facts', task.delegateFacts ?? scope.delegateFacts, vars, task.loc, false));
     const out = await runModule(mod, stripOmit(args) as Record<string, unknown>, {
       registry: this.x.s.modules,
       loc: task.loc,
       contexts: async () => (opened = await this.open(run, task, mod, h, scope, vars)),
       onPlan: (plan) => {
         // Ansible's precedence: include_vars (18) below set_fact and register (19)
-        if (plan.facts) Object.assign(mod.name === 'setup' ? h.facts : mod.name === 'include_vars' ? h.included : h.runtime, plan.facts);
+        const owner = delegateFacts && opened && opened.target !== h.name ? this.x.host(opened.target) : h;
+        if (plan.facts) Object.assign(mod.name === 'setup' ? owner.facts : mod.name === 'include_vars' ? owner.included : owner.runtime, plan.facts);
         this.inventoryEffects(h, plan.result);
       },
       onCheck: (changes) => {

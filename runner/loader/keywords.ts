@@ -34,6 +34,7 @@ export const COMMON_KEYWORDS = [
   { key: 'any_errors_fatal', field: 'anyErrorsFatal', type: 'bool', inherit: 'override', play: true },
   { key: 'run_once', field: 'runOnce', type: 'bool', inherit: 'override', play: false },
   { key: 'delegate_to', field: 'delegateTo', type: 'string', inherit: 'override', play: false },
+  { key: 'delegate_facts', field: 'delegateFacts', type: 'bool', inherit: 'override', play: false },
   // connection settings: an inventory variable (ansible_connection, ansible_user) still wins, as in Ansible
   { key: 'connection', field: 'connection', type: 'string', inherit: 'override', play: true },
   { key: 'remote_user', field: 'remoteUser', type: 'string', inherit: 'override', play: true },
@@ -144,7 +145,6 @@ export const UNSUPPORTED_TASK_KEYS: Record<string, string> = {
   poll: 'long-running commands run in the foreground',
   throttle: 'use --forks or serial on the play',
   timeout: 'not supported',
-  delegate_facts: 'not supported',
   module_defaults: 'set the arguments on each task',
   collections: 'tsplay has no collections: write module names without a prefix',
   debugger: 'not supported',

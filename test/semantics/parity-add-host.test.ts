@@ -60,3 +60,27 @@ describe('add_host and group_by', () => {
     expect(msgs[1]).toMatch(/key: 'x,y' is not a valid group name/);
   });
 });
+
+describe('delegate_facts', () => {
+  test('facts of a delegated task go to the delegated host only with delegate_facts: true', () => {
+    const r = run(`- hosts: h1
+  gather_facts: false
+  tasks:
+    - set_fact: { x: one }
+      delegate_to: h2
+      delegate_facts: true
+    - set_fact: { y: two }
+      delegate_to: h2
+    - name: on h1
+      debug: msg="{{ hostvars['h2'].x | default('-') }} {{ x | default('-') }} {{ y | default('-') }} {{ hostvars['h2'].y | default('-') }}"
+- hosts: h2
+  gather_facts: false
+  tasks:
+    - name: on h2
+      debug: msg="{{ x | default('-') }}"
+`);
+    expect(r.code).toBe(0);
+    expect(results(r, 'on h1')[0].result.msg).toBe('one - two -');
+    expect(results(r, 'on h2')[0].result.msg).toBe('one');
+  });
+});
