@@ -27,6 +27,7 @@ import group_by from './group_by';
 
 // File transfer modules (issue 13)
 import blockinfile from './blockinfile';
+import fetch from './fetch';
 import get_url from './get_url';
 import replace from './replace';
 import slurp from './slurp';
@@ -82,6 +83,7 @@ export const MODULES: TsplayModule[] = [
 
   // File transfer modules (issue 13)
   blockinfile,
+  fetch,
   get_url,
   replace,
   slurp,
