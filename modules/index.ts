@@ -35,6 +35,7 @@ import slurp from './slurp';
 // HA modules (issue 4)
 import apt from './apt';
 import archive from './archive';
+import dnf from './dnf';
 import fileOwner from './file-owner';
 import group from './group';
 import ntpCheck from './ntp-check';
@@ -47,6 +48,7 @@ import systemdService from './systemd_service';
 import systemdUnit from './systemd_unit';
 import uri from './uri';
 import user from './user';
+import yum from './yum';
 
 // System configuration modules (issue 13)
 import aptKey from './apt_key';
@@ -91,6 +93,7 @@ export const MODULES: TsplayModule[] = [
   // HA modules (issue 4)
   apt,
   archive,
+  dnf,
   fileOwner,
   group,
   ntpCheck,
@@ -103,6 +106,7 @@ export const MODULES: TsplayModule[] = [
   systemdUnit,
   uri,
   user,
+  yum,
 
   // System configuration modules (issue 13)
   aptKey,

@@ -4,7 +4,7 @@
  */
 
 import { defineModule, ModuleFailure, sh, type Change } from '../runner/module-api';
-import { APT_ENV, APT_OPTS, NAMES_SCHEMA, packageNames, planPackages, queryPackages, type Manager } from './lib/packages';
+import { APT_ENV, APT_OPTS, NAMES_SCHEMA, packageNames, planPackages, queryPackages, repoFlags, REPOS_SCHEMA as REPOS, type Manager } from './lib/packages';
 
 // the tests (and older callers) import the query from here
 export { queryScript } from './lib/packages';
@@ -30,21 +30,6 @@ const ONLY: Record<string, Manager[]> = {
   disable_gpg_check: ['dnf', 'yum'],
 };
 
-/** dnf/yum's repository words: `--enablerepo=a,b` as one word each. */
-export function repoFlags(a: { enablerepo?: string | string[]; disablerepo?: string | string[]; disable_gpg_check?: boolean }): string[] {
-  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : v.split(',')).map((x) => x.trim()).filter(Boolean));
-  const out: string[] = [];
-  // a repo id is a word of the command: one starting with "-" would be an option
-  for (const [k, v] of [['disablerepo', list(a.disablerepo)], ['enablerepo', list(a.enablerepo)]] as const) {
-    const bad = v.find((r) => !/^[A-Za-z0-9_.:*?[\]-]+$/.test(r) || r.startsWith('-'));
-    if (bad !== undefined) throw new ModuleFailure(`${k}: ${JSON.stringify(bad)} is not a repository id`, { invalid_argument: k });
-    if (v.length) out.push(`--${k}=${v.join(',')}`);
-  }
-  if (a.disable_gpg_check) out.push('--nogpgcheck');
-  return out;
-}
-
-const REPOS = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }] };
 
 export default defineModule<PackageArgs>({
   name: 'package',
