@@ -23,7 +23,7 @@ import {
   stripFqcn,
   type MetaAction,
 } from './keywords';
-import { COMMAND_KV_KEYS, COMMAND_MODULES, KvSyntaxError, parseKv, tokenize } from './kv';
+import { COMMAND_KV_KEYS, COMMAND_MODULES, KvSyntaxError, parseKv, tokenize, unquote } from './kv';
 import { positionInScalar } from './scalar-pos';
 import { keepSource } from './sources';
 import type { RoleLoader } from './roles';
@@ -569,7 +569,11 @@ export class TaskParser {
   /** The file of import_tasks/include_tasks: `import_tasks: x.yml` or `{file: x.yml}`. */
   private fileArg(raw: Obj, key: string, scope: Scope): string | undefined {
     const val = raw[key];
-    if (typeof val === 'string' && val.trim() !== '') return val.trim();
+    if (typeof val === 'string' && val.trim() !== '') {
+      // the k=v spelling Ansible also reads: `include_tasks: file=x.yml`
+      const kv = /^file=(\S+)$/.exec(val.trim());
+      return kv ? unquote(kv[1]) : val.trim();
+    }
     if (isMapping(val)) {
       for (const k of Object.keys(val)) {
         if (k !== 'file') {

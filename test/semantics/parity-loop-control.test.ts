@@ -46,3 +46,16 @@ describe('loop_control', () => {
     expect(JSON.stringify(results(r))).toMatch(/loop_var rendered to 'a b'/);
   });
 });
+
+describe('include_tasks / import_tasks file=NAME (copy target)', () => {
+  test.each(['include_tasks', 'import_tasks'])('%s: file=other.yml is the file other.yml', (kw) => {
+    const dir = makeProject({
+      'hosts.ini': 'h1 ansible_connection=local\n',
+      'other.yml': '- debug: msg=included\n',
+      'pb.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - ${kw}: file=other.yml\n`,
+    });
+    const r = runTsplay(['run', path.join(dir, 'pb.yml'), '-i', path.join(dir, 'hosts.ini'), '--format', 'json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(results(r).map((e) => e.result?.msg)).toContain('included');
+  });
+});
