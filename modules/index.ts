@@ -40,9 +40,11 @@ import fileOwner from './file-owner';
 import group from './group';
 import ntpCheck from './ntp-check';
 import packageModule from './package';
+import packageFacts from './package_facts';
 import portCheck from './port-check';
 import postgresBackup from './postgres_backup';
 import service from './service';
+import serviceFacts from './service_facts';
 import systemd from './systemd';
 import systemdService from './systemd_service';
 import systemdUnit from './systemd_unit';
@@ -98,9 +100,11 @@ export const MODULES: TsplayModule[] = [
   group,
   ntpCheck,
   packageModule,
+  packageFacts,
   portCheck,
   postgresBackup,
   service,
+  serviceFacts,
   systemd,
   systemdService,
   systemdUnit,
