@@ -171,8 +171,19 @@ test('a KILL that leaves the private dir behind (no trap can run): the next writ
   const until = Date.now() + 10_000;
   while (leftovers().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   expect(leftovers()).toHaveLength(1);
-  // everything the session runs: the shell, the script, the validator (again until none is
-  // left: one may have been starting while the list was read)
+  // everything the session runs: the shell, the script, the validator. Stopped first, all of
+  // them, so that none can run a trap while the others are being killed (on a loaded machine a
+  // shell killed before its child ran its EXIT trap in between and removed the directory); again
+  // until none is left: one may have been starting while the list was read
+  for (let round = 0; round < 5; round++) {
+    for (const pid of hostProcesses()) {
+      try {
+        process.kill(pid, 'SIGSTOP');
+      } catch {
+        // already gone
+      }
+    }
+  }
   for (let round = 0; hostProcesses().length > 0 && round < 100; round++) {
     for (const pid of hostProcesses()) {
       try {
