@@ -264,7 +264,17 @@ export class ItemRunner {
         }
         consumed.set(h, stamps);
       }
-      await this.x.tasks.runTaskOnHosts(run, handler, hosts, childScope({ ...scope, role: handler.role }, handler), true);
+      if (handler.include) {
+        // force_handlers: a failed host runs the included tasks too (runItems takes only
+        // active hosts), and is failed again afterwards
+        const forced = hosts.filter((h) => h.failed);
+        for (const h of forced) h.failed = false;
+        try {
+          await this.runInclude(run, handler.include, hosts, childScope({ ...scope, role: handler.role }, handler.include));
+        } finally {
+          for (const h of forced) h.failed = true;
+        }
+      } else await this.x.tasks.runTaskOnHosts(run, handler, hosts, childScope({ ...scope, role: handler.role }, handler), true);
     }
     for (const [h, stamps] of consumed) for (const [n, st] of stamps) h.notified.consume(n, st);
   }

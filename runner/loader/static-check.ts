@@ -118,7 +118,9 @@ class StaticChecker {
           for (const list of [it.block, it.rescue, it.always]) await this.items(list, play);
           break;
         case 'task':
-          this.task(it, raw, play);
+          // a handler that is an include_tasks is checked as the include it is
+          if (it.include) await this.include(it.include, sourceOf(it.include), play);
+          else this.task(it, raw, play);
           break;
         case 'include_tasks':
         case 'include_role':

@@ -25,7 +25,7 @@ import {
 } from './keywords';
 import { COMMAND_KV_KEYS, COMMAND_MODULES, KvSyntaxError, parseKv, tokenize, unquote } from './kv';
 import { positionInScalar } from './scalar-pos';
-import { keepSource } from './sources';
+import { keepSource, sourceOf } from './sources';
 import type { RoleLoader } from './roles';
 import type { Session } from './session';
 import type { BlockDef, IncludeDef, MetaDef, ModuleCatalog, RoleRef, TaskDef, TaskItem } from './types';
@@ -69,6 +69,8 @@ export interface Scope {
 
 type LoopOut = { loop?: unknown; loopLookup?: TaskDef['loopLookup']; loopControl?: TaskDef['loopControl'] };
 
+/** an include_tasks in handlers also answers to topics */
+const HANDLER_INCLUDE_KEYS = new Set<string>([...INCLUDE_KEYS, 'listen']);
 const LOOP_WORDS = LOOP_KEYS.filter((k) => k !== 'loop_control') as string[];
 
 export class TaskParser {
@@ -121,7 +123,13 @@ export class TaskParser {
     const out: TaskDef[] = [];
     for (const it of items) {
       if (it.kind === 'task') out.push(it);
-      else this.sess.error(`a handler must run a module; ${it.kind === 'block' ? 'blocks' : it.kind} cannot be used as handlers`, it.loc ?? { file: scope.file });
+      else if (it.kind === 'include_tasks') {
+        // Ansible runs an include as a handler: notified by its name or a `listen` topic
+        const { kind: _k, target: _t, params: _p, parentTags: _pt, loop: _l, loopLookup: _ll, loopControl: _lc, ...common } = it;
+        void _k, _t, _p, _pt, _l, _ll, _lc;
+        const listen = (sourceOf(it) as Obj | undefined)?.listen;
+        out.push({ ...common, kind: 'task', module: 'include_tasks', args: {}, include: it, ...(listen !== undefined ? { listen: (Array.isArray(listen) ? listen : [listen]).map(String) } : {}) });
+      } else this.sess.error(`a handler must run a module; ${it.kind === 'block' ? 'blocks' : it.kind} cannot be used as handlers`, it.loc ?? { file: scope.file });
     }
     return out;
   }
@@ -647,7 +655,8 @@ export class TaskParser {
   private async includeTasks(raw: Obj, key: string, loc: Pos, scope: Scope): Promise<IncludeDef> {
     const v = new Values(this.sess, scope.file);
     const out: CommonOut = { tags: [] };
-    this.readKeywords(v, raw, key, INCLUDE_KEYS, key, out, scope);
+    // as a handler it may `listen` (read by onlyTasks)
+    this.readKeywords(v, raw, key, scope.handler ? HANDLER_INCLUDE_KEYS : INCLUDE_KEYS, key, out, scope);
     const target = this.fileArg(raw, key, scope) ?? '';
     const loop = await this.readLoop(v, raw, scope);
     // its own tags select the include; the included tasks get only the enclosing ones (Ansible)
@@ -655,9 +664,8 @@ export class TaskParser {
     if (loop.loop !== undefined) inc.loop = loop.loop;
     if (loop.loopLookup) inc.loopLookup = loop.loopLookup;
     if (loop.loopControl) inc.loopControl = loop.loopControl;
-    if (scope.handler) this.sess.error('include_tasks cannot be used as a handler', loc);
     // read now for --syntax-check, but its problems are the run's only if it is included
-    else if (target && !hasTemplate(target)) await this.sess.defer(() => this.checkInclude(target, valueLoc(raw, key, scope.file), inc.parentTags, scope));
+    if (target && !hasTemplate(target)) await this.sess.defer(() => this.checkInclude(target, valueLoc(raw, key, scope.file), inc.parentTags, scope));
     return inc;
   }
 

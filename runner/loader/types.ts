@@ -69,6 +69,8 @@ export interface TaskDef extends CommonKeywords {
   delay?: number | string;
   /** handlers only: extra names this handler answers to */
   listen?: string[];
+  /** a handler that is an include_tasks: when notified, the include runs (module is 'include_tasks') */
+  include?: IncludeDef;
   role?: RoleRef;
   /** absolute directory of the file this task was written in (for relative paths) */
   dir: string;

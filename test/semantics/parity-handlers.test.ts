@@ -145,3 +145,46 @@ describe('ansible_failed_task / ansible_failed_result (blocks target)', () => {
     expect(results(r, 'debug').map((e) => e.result.msg)).toEqual(['False']);
   });
 });
+
+describe('include_tasks as a handler (handlers target: 79776, include_handlers_fail_force)', () => {
+  function runWith(files: Record<string, string>, extra: string[] = []) {
+    const dir = makeProject({ 'hosts.ini': HOSTS, ...files });
+    return runTsplay(['run', path.join(dir, 'pb.yml'), '-i', path.join(dir, 'hosts.ini'), '--format', 'json', ...extra], { cwd: dir });
+  }
+  const files = (tail = '') => ({
+    'h.yml': '- name: included step\n  debug: msg="handler for {{ inventory_hostname }}"\n',
+    'pb.yml': `- hosts: A,B
+  gather_facts: false
+  tasks:
+    - command: echo
+      notify: by-name
+      when: inventory_hostname == "A"
+    - command: echo
+      notify: topic
+      when: inventory_hostname == "B"
+${tail}  handlers:
+    - name: by-name
+      include_tasks: h.yml
+    - include_tasks: h.yml
+      listen: topic
+`,
+  });
+
+  test('notified by name or by a listen topic, its tasks run on the notified hosts only', () => {
+    const r = runWith(files());
+    expect(r.code).toBe(0);
+    expect(results(r, 'included step').map((e) => `${e.host}:${e.result.msg}`).sort()).toEqual(['A:handler for A', 'B:handler for B']);
+  });
+
+  test('with --force-handlers a host that failed after the notification still runs the included tasks', () => {
+    const tail = '    - fail: msg=boom\n      when: inventory_hostname == "A"\n';
+    expect(results(runWith(files(tail)), 'included step').map((e) => e.host)).toEqual(['B']);
+    expect(results(runWith(files(tail), ['--force-handlers']), 'included step').map((e) => e.host).sort()).toEqual(['A', 'B']);
+  });
+
+  test('a missing included file is reported before the run with its line (syntax check)', () => {
+    const dir = makeProject({ 'hosts.ini': HOSTS, 'pb.yml': '- hosts: A\n  gather_facts: false\n  tasks:\n    - command: echo\n      notify: h\n  handlers:\n    - name: h\n      include_tasks: nope.yml\n' });
+    const r = runTsplay(['run', path.join(dir, 'pb.yml'), '-i', path.join(dir, 'hosts.ini'), '--syntax-check'], { cwd: dir });
+    expect(r.stdout + r.stderr).toMatch(/pb\.yml:8:\d+.*nope\.yml/);
+  });
+});
