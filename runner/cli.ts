@@ -143,6 +143,14 @@ const num = (flag: string, v: string, min: number): number => {
   return n;
 };
 
+/** Where roles named NS.COLL.ROLE are found: Ansible's variables and default path. */
+function collectionsPath(): string[] {
+  // an empty variable counts as unset
+  const env = process.env.TSPLAY_COLLECTIONS_PATH || process.env.ANSIBLE_COLLECTIONS_PATH || process.env.ANSIBLE_COLLECTIONS_PATHS;
+  const home = process.env.HOME ?? '';
+  return (env ?? `${home}/.ansible/collections:/usr/share/ansible/collections`).split(':').filter(Boolean);
+}
+
 /** A source that does not exist but has a comma is a host list (`-i web1,web2,`), as Ansible reads it. */
 function checkInventories(sources: string[]): void {
   for (const inv of sources) if (!fs.existsSync(inv) && !inv.includes(',')) throw new UsageError(`inventory not found: ${inv}`);
@@ -394,7 +402,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const inventory = await Inventory.load(p.inventories, { decrypt: vault?.decryptFn });
   const modules = new ModuleRegistry();
   const rolesPath = (process.env.TSPLAY_ROLES_PATH ?? process.env.ANSIBLE_ROLES_PATH ?? '').split(':').filter(Boolean);
-  const loader = new Loader({ modules, rolesPath, decrypt: vault?.decryptFn });
+  const loader = new Loader({ modules, rolesPath, collectionsPath: collectionsPath(), decrypt: vault?.decryptFn });
   const playbookFile = path.resolve(p.playbook);
   const pb = await loader.loadPlaybook(playbookFile);
   await inventory.addVarsDir(path.dirname(playbookFile));

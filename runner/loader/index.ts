@@ -29,6 +29,8 @@ export interface LoaderOptions {
   modules: ModuleCatalog;
   /** extra role directories, searched after roles/ beside the playbook */
   rolesPath?: string[];
+  /** directories holding ansible_collections/NS/COLL (roles named NS.COLL.ROLE) */
+  collectionsPath?: string[];
   /** vault decryption for encrypted files and `!vault` values */
   decrypt?: YamlOptions['decrypt'];
 }
@@ -42,7 +44,7 @@ export class Loader {
   private parsers(): { sess: Session; tasks: TaskParser; roles: RoleLoader } {
     const sess = new Session({ decrypt: this.opts.decrypt });
     const tasks = new TaskParser(sess, this.opts.modules);
-    const roles = new RoleLoader(sess, tasks, (this.opts.rolesPath ?? []).map((p) => path.resolve(p)));
+    const roles = new RoleLoader(sess, tasks, (this.opts.rolesPath ?? []).map((p) => path.resolve(p)), (this.opts.collectionsPath ?? []).map((p) => path.resolve(p)));
     tasks.roles = roles;
     return { sess, tasks, roles };
   }

@@ -72,6 +72,7 @@ export const PLAY_KEYS = new Set<string>([
   'max_fail_percentage',
   'order',
   'force_handlers',
+  'collections',
 ]);
 
 /** play `order`: how the play's hosts are ordered (Ansible's values) */
@@ -133,7 +134,6 @@ export const UNSUPPORTED_PLAY_KEYS: Record<string, string> = {
   gather_subset: 'tsplay gathers one fixed set of facts',
   gather_timeout: 'tsplay gathers one fixed set of facts',
   fact_path: 'local facts are not supported',
-  collections: 'tsplay has no collections: write module names without a prefix',
   debugger: 'not supported',
   throttle: 'use --forks or serial',
   timeout: 'not supported',
@@ -146,7 +146,7 @@ export const UNSUPPORTED_TASK_KEYS: Record<string, string> = {
   throttle: 'use --forks or serial on the play',
   timeout: 'not supported',
   module_defaults: 'set the arguments on each task',
-  collections: 'tsplay has no collections: write module names without a prefix',
+  collections: "put 'collections:' on the play, or name roles in full (namespace.collection.role)",
   debugger: 'not supported',
   port: 'set ansible_port in the inventory',
   include: "'include' was removed from Ansible: use include_tasks (dynamic) or import_tasks (static)",

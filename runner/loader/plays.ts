@@ -110,6 +110,7 @@ export class PlayParser {
     const loc = posOf(raw) ?? { file, line: 1, column: 1 };
     const out: CommonOut = { tags: [] };
     const d: Partial<PlayDef> = {};
+    let collections: string[] = [];
     let looksLikeTask = false;
     for (const k of Object.keys(raw)) {
       const at = keyLoc(raw, k, file);
@@ -158,6 +159,11 @@ export class PlayParser {
           }
           break;
         }
+        case 'collections': {
+          const list = v.stringList(raw, k);
+          if (list) collections = list;
+          break;
+        }
         case 'force_handlers': {
           const b = v.bool(raw, k);
           if (b !== undefined) d.forceHandlers = b;
@@ -180,7 +186,7 @@ export class PlayParser {
     }
 
     const effectiveTags = uniq([...ctx.tags, ...out.tags]);
-    const state = newPlayState([dir]);
+    const state = newPlayState([dir], collections);
     const scope: Scope = { file, dir, tags: effectiveTags, handler: false, imports: [file], roleChain: [], play: state };
 
     const roleTasks: TaskItem[] = [];

@@ -41,6 +41,8 @@ interface RoleFiles {
 const ENTRY_KEYWORDS = new Set<string>([...COMMON_KEYS, 'role']);
 
 const MAIN = ['main.yml', 'main.yaml', 'main'];
+/** a role named by its collection: namespace.collection.role */
+const FQ_ROLE = /^([A-Za-z_]\w*)\.([A-Za-z_]\w*)\.([A-Za-z_]\w*)$/;
 
 export class RoleLoader {
   private readonly files = new Map<string, Promise<RoleFiles>>();
@@ -50,6 +52,7 @@ export class RoleLoader {
     private readonly sess: Session,
     private readonly tasks: TaskParser,
     private readonly rolesPath: string[],
+    private readonly collectionsPath: string[] = [],
   ) {}
 
   /** Parse a `roles:` entry or a meta dependency: `name` or `{role: name, when, tags, ...params}`. */
@@ -98,24 +101,35 @@ export class RoleLoader {
    * Directories searched for a role, in order: roles/ beside the playbook, the roles path, the
    * parent role's siblings (for dependencies), then the name as a path from the playbook.
    */
-  candidates(name: string, bases: string[], parent?: RoleRef): string[] {
+  candidates(name: string, bases: string[], parent?: RoleRef, collections: string[] = []): string[] {
     if (path.isAbsolute(name)) return [path.normalize(name)];
+    // `namespace.collection.role`: ansible_collections/NS/COLL/roles/ROLE in the collections
+    // path (collections/ beside the playbook first, as Ansible's adjacent collections)
+    const fq = FQ_ROLE.exec(name);
+    const inCollections = (ns: string, coll: string, role: string) => [...bases.map((b) => path.join(b, 'collections')), ...this.collectionsPath]
+      .map((cp) => path.join(cp, 'ansible_collections', ns, coll, 'roles', role));
+    if (fq) return uniq(inCollections(fq[1], fq[2], fq[3]).map((p) => path.resolve(p)));
     const c = [
       ...bases.map((b) => path.join(b, 'roles', name)),
       ...this.rolesPath.map((r) => path.resolve(r, name)),
       ...(parent ? [path.join(path.dirname(parent.path), name)] : []),
       ...bases.map((b) => path.resolve(b, name)),
+      // a play's `collections:` lets short names find those collections' roles
+      ...collections.flatMap((col) => {
+        const m = /^([A-Za-z_]\w*)\.([A-Za-z_]\w*)$/.exec(col);
+        return m ? inCollections(m[1], m[2], name) : [];
+      }),
     ];
     return uniq(c.map((p) => path.resolve(p)));
   }
 
-  private async find(name: string, at: SourceLocation, bases: string[], parent?: RoleRef): Promise<string | undefined> {
+  private async find(name: string, at: SourceLocation, bases: string[], parent?: RoleRef, collections: string[] = []): Promise<string | undefined> {
     if (hasTemplate(name)) {
       this.sess.error(`role names are resolved when the playbook is loaded and cannot be templated ('${name}')`, at,
         'use include_role for a role chosen at run time');
       return undefined;
     }
-    const c = this.candidates(name, bases, parent);
+    const c = this.candidates(name, bases, parent, collections);
     for (const dir of c) if ((await this.sess.kind(dir)) === 'dir') return dir;
     this.sess.error(`role '${name}' not found`, at, `searched: ${c.join(', ')}`);
     return undefined;
@@ -180,7 +194,7 @@ export class RoleLoader {
    * used with the same params in this play, or could not be loaded.
    */
   async use(u: RoleUse, scope: Scope, o: { dedupe: boolean; handlers: TaskDef[]; parent?: RoleRef }): Promise<BlockDef | undefined> {
-    const rolePath = await this.find(u.name, u.nameLoc, scope.play.roleBases, o.parent);
+    const rolePath = await this.find(u.name, u.nameLoc, scope.play.roleBases, o.parent, scope.play.collections);
     if (!rolePath) return undefined;
     // a cycle is the same role *and* task file again: a role may import its own other files
     const link = u.tasksFrom === undefined ? rolePath : `${rolePath}\0${u.tasksFrom}`;
@@ -244,7 +258,7 @@ export class RoleLoader {
     const key = `${name}\0${tasksFrom ?? ''}\0${scope.play.roleBases.join('\0')}`;
     if (this.checked.has(key)) return;
     this.checked.add(key);
-    const scratch = newPlayState(scope.play.roleBases);
+    const scratch = newPlayState(scope.play.roleBases, scope.play.collections);
     await this.use({ name, nameLoc: at, loc: at, tasksFrom, params: {}, keywords: { tags: [] } }, { ...scope, tags, play: scratch }, {
       dedupe: false,
       handlers: [],

@@ -35,6 +35,8 @@ import { hasTemplate, isMapping, keyLoc, typeName, uniq, valueLoc, Values, type 
 export interface PlayState {
   /** directories whose roles/ subdirectory is searched first (the playbook's) */
   roleBases: string[];
+  /** the play's `collections:` (searched for short role names) */
+  collections: string[];
   roles: RoleRef[];
   /** handlers of `roles:` entries and their dependencies (run before the play's own, as in Ansible) */
   roleHandlers: TaskDef[];
@@ -46,8 +48,8 @@ export interface PlayState {
   dynamicRoles: boolean;
 }
 
-export function newPlayState(roleBases: string[]): PlayState {
-  return { roleBases, roles: [], roleHandlers: [], importedHandlers: [], seenRoles: new Set(), dynamicRoles: false };
+export function newPlayState(roleBases: string[], collections: string[] = []): PlayState {
+  return { roleBases, collections, roles: [], roleHandlers: [], importedHandlers: [], seenRoles: new Set(), dynamicRoles: false };
 }
 
 /** Where a task list is being read, and what it inherits. */
@@ -692,7 +694,7 @@ export class TaskParser {
       imports: [file],
       notify: undefined,
       // roles imported by the included file belong to it at run time, not to this play
-      play: newPlayState(scope.play.roleBases),
+      play: newPlayState(scope.play.roleBases, scope.play.collections),
     });
   }
 
