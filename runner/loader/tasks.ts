@@ -220,7 +220,7 @@ export class TaskParser {
       } else {
         reportedModule = true;
         this.sess.error(`unknown module '${k}'`, at,
-          n.includes('.') ? 'tsplay has no collections; its modules are listed by `tsplay doc --list`' : 'the modules are listed by `tsplay doc --list`');
+          n.includes('.') ? 'tsplay runs its own modules, not those of collections (roles of collections are found); they are listed by `tsplay doc --list`' : 'the modules are listed by `tsplay doc --list`');
       }
     }
     return reportedModule;
