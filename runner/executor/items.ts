@@ -173,11 +173,18 @@ export class ItemRunner {
         // a missing or invalid included file fails the hosts that include it, as a task would
         const out = this.x.errorOutcome(e);
         const ie = inc.ignoreErrors ?? scope.ignoreErrors;
+        const failedNow: HostState[] = [];
         for (const h of g.hosts) {
           const ignored = await this.x.keywordBool('ignore_errors', ie, () => this.x.vars.taskVars(run, h, scope, inc), inc.loc, false);
-          if (!ignored) h.failed = true;
+          if (!ignored) {
+            h.failed = true;
+            failedNow.push(h);
+          }
           this.x.tasks.recordResult(h, inc.name ?? `${inc.kind}: ${target}`, { ...out, ignored }, 0, { msg: String(out.result.msg) });
         }
+        // as a failed task: any_errors_fatal and max_fail_percentage apply (any_errors_fatal 50897)
+        await this.x.tasks.afterFailures(run, scope, failedNow, inc);
+        if (run.aborted) return;
         continue;
       }
       for (const h of g.hosts) this.x.s.emit({ type: 'include', host: h.name, file: target });

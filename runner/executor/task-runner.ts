@@ -6,7 +6,7 @@
 
 import pLimit from 'p-limit';
 import { InterruptedError, TemplateError } from '../errors';
-import type { TaskDef } from '../loader/types';
+import type { IncludeDef, TaskDef } from '../loader/types';
 import type { DiffText } from '../module-api';
 import type { HostStatus } from '../output/events';
 import { MASK, secrets } from '../secrets';
@@ -44,7 +44,15 @@ export class TaskRunner {
       }
     }
     const failedNow = targets.filter((_h, i) => outcomes[i]?.status === 'failed' && !outcomes[i]?.ignored);
-    const fatal = failedNow.length > 0 && (await this.x.keywordBool('any_errors_fatal', task.anyErrorsFatal ?? scope.anyErrorsFatal, () => this.x.vars.taskVars(run, failedNow[0], scope, task), task.loc, false));
+    await this.afterFailures(run, scope, failedNow, task);
+  }
+
+  /**
+   * What failures on some hosts do to the play: any_errors_fatal fails every host and stops it
+   * (outside a block with rescue), max_fail_percentage stops it. For tasks and includes alike.
+   */
+  async afterFailures(run: PlayRun, scope: Scope, failedNow: HostState[], item: TaskDef | IncludeDef): Promise<void> {
+    const fatal = failedNow.length > 0 && (await this.x.keywordBool('any_errors_fatal', item.anyErrorsFatal ?? scope.anyErrorsFatal, () => this.x.vars.taskVars(run, failedNow[0], scope, item), item.loc, false));
     if (fatal && !scope.inRescuable) {
       for (const h of run.hosts) if (h.active) h.failed = true;
       run.aborted = run.failedAbort = true;

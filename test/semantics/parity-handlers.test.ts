@@ -188,3 +188,20 @@ ${tail}  handlers:
     expect(r.stdout + r.stderr).toMatch(/pb\.yml:8:\d+.*nope\.yml/);
   });
 });
+
+describe('any_errors_fatal on a failed include (any_errors_fatal target, 50897)', () => {
+  test.each(['include_role:\n        name: no-such-role', 'include_tasks: no-such-file.yml'])('%s on one host stops the play for all', (inc) => {
+    const r = run(`- hosts: A,B
+  gather_facts: false
+  any_errors_fatal: true
+  tasks:
+    - name: the include
+      ${inc}
+      when: inventory_hostname == 'B'
+    - name: never
+      debug: msg=reached
+`);
+    expect(r.code).toBe(2);
+    expect(results(r, 'never')).toHaveLength(0);
+  });
+});
