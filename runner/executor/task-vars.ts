@@ -95,7 +95,9 @@ export class VarsBuilder {
       let v = cache.get(key);
       if (!v) {
         const h = this.x.host(key);
-        const raw = { ...this.x.s.inventory.hostVars(key), ...h.facts, ...h.included, ...h.runtime, inventory_hostname: key, group_names: this.groupNames(key) };
+        // a host known only to the run (implicit localhost given facts by delegate_facts) has no inventory vars
+        const inv = this.x.s.inventory.hasHost(key) ? this.x.s.inventory.hostVars(key) : {};
+        const raw = { ...inv, ...h.facts, ...h.included, ...h.runtime, inventory_hostname: key, group_names: this.groupNames(key) };
         const literal = new Set([...Object.keys(h.facts), ...Object.keys(h.included), ...Object.keys(h.runtime), 'inventory_hostname', 'group_names']);
         v = lazyVars(this.x.s.templar, raw, literal);
         cache.set(key, v);

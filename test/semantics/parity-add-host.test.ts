@@ -84,3 +84,20 @@ describe('delegate_facts', () => {
     expect(results(r, 'on h2')[0].result.msg).toBe('one');
   });
 });
+
+test('delegate_facts to the implicit localhost (not in the inventory): hostvars shows them (delegate_to target)', () => {
+  const r = run(`- hosts: h1
+  gather_facts: false
+  tasks:
+    - set_fact: qq1=333
+      delegate_facts: true
+      delegate_to: localhost
+    - block:
+        - set_fact: qq2=333
+      delegate_facts: true
+      delegate_to: localhost
+    - assert:
+        that: ["qq1 is undefined", "qq2 is undefined", "'qq1' in hostvars['localhost']", "hostvars['localhost'].qq2 == '333'"]
+`);
+  expect(r.code).toBe(0);
+});
