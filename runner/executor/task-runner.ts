@@ -219,7 +219,7 @@ export class TaskRunner {
         // them as non-persistent facts when the host enters the rescue)
         if (scope.inRescuable) {
           Object.assign(h.runtime, {
-            ansible_failed_task: { name, action: task.module, args: noLog ? {} : task.args, ...(task.loc ? { path: `${task.loc.file}:${task.loc.line}` } : {}) },
+            ansible_failed_task: { name: renderedNames.get(task) ?? task.name ?? '', action: task.module, args: noLog ? {} : task.args, ...(task.loc ? { path: `${task.loc.file}:${task.loc.line}` } : {}) },
             ansible_failed_result: noLog ? { censored: NO_LOG_MSG, failed: true } : out.result,
           });
         }

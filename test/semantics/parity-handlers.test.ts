@@ -205,3 +205,23 @@ describe('any_errors_fatal on a failed include (any_errors_fatal target, 50897)'
     expect(results(r, 'never')).toHaveLength(0);
   });
 });
+
+test('ansible_failed_task.name is the task name as written, without its role (blocks finalized_task.yml)', () => {
+  const dir = makeProject({
+    'hosts.ini': HOSTS,
+    'roles/failing/tasks/main.yml': '- name: Fail\n  fail: msg=fail\n',
+    'pb.yml': `- hosts: A
+  gather_facts: false
+  tasks:
+    - block:
+        - include_role:
+            name: '{{ item }}'
+          loop: [failing]
+      rescue:
+        - debug: msg="{{ ansible_failed_task.name }} {{ ansible_failed_task.action }}"
+`,
+  });
+  const r = runTsplay(['run', path.join(dir, 'pb.yml'), '-i', path.join(dir, 'hosts.ini'), '--format', 'json'], { cwd: dir });
+  expect(r.code).toBe(0);
+  expect(results(r, 'debug')[0].result.msg).toBe('Fail fail');
+});
