@@ -238,7 +238,12 @@ export class TaskRunner {
           // a handler notifying itself is not run again (Ansible ignores it: no endless loop)
           if (run.handlers.includes(task) && (name === (renderedNames.get(task) ?? task.name) || task.listen?.includes(name))) continue;
           // the notifying role instance's own handler of that name, if it has one
-          const own = task.role && run.handlers.some((hd) => hd.role === task.role && (renderedNames.get(hd) ?? hd.name) === name);
+          // (its templated handler names rendered first: an included role's are not yet)
+          let own = false;
+          for (const hd of task.role ? run.handlers.filter((x) => x.role === task.role) : []) {
+            await this.x.vars.renderTaskName(run, hd, scope);
+            if ((renderedNames.get(hd) ?? hd.name) === name) own = true;
+          }
           h.notified.add(own ? instanceKey(task.role!, name) : name);
         }
       }

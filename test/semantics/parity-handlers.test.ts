@@ -225,3 +225,23 @@ test('ansible_failed_task.name is the task name as written, without its role (bl
   expect(r.code).toBe(0);
   expect(results(r, 'debug')[0].result.msg).toBe('Fail fail');
 });
+
+test("an included role's own handler with a templated name answers its notify, not the play's of the same name (test_templating_in_handlers)", () => {
+  const dir = makeProject({
+    'hosts.ini': HOSTS,
+    'roles/r/handlers/main.yml': '- name: "{{ h }}"\n  set_fact: { from_role: true }\n',
+    'roles/r/tasks/main.yml': '- command: echo\n  notify: "{{ h }}"\n- meta: flush_handlers\n- debug: msg="{{ from_role | default(false) }} {{ from_play | default(false) }}"\n',
+    'pb.yml': `- hosts: A
+  gather_facts: false
+  vars: { h: name2 }
+  handlers:
+    - name: "{{ h }}"
+      set_fact: { from_play: true }
+  tasks:
+    - include_role: name=r
+`,
+  });
+  const r = runTsplay(['run', path.join(dir, 'pb.yml'), '-i', path.join(dir, 'hosts.ini'), '--format', 'json'], { cwd: dir });
+  expect(r.code).toBe(0);
+  expect(results(r, 'r : debug')[0].result.msg).toBe('True False');
+});
